@@ -1,0 +1,3 @@
+"""phenoflow: reproducible machine-learning workflows for collider phenomenology."""
+
+__version__ = "0.1.0"

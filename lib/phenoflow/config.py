@@ -1,0 +1,96 @@
+"""Load and validate the workflow configuration.
+
+The schema lives in ``config/schema/config.schema.yaml``.  Validation runs
+when Snakemake builds the DAG, so a bad key or value stops the run before
+any job starts, with a message that names the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration key is missing, unknown or has a bad value."""
+
+
+def _key(path: list[Any]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<top level>"
+
+
+def _describe(error: Any) -> str:
+    """One readable line for a jsonschema ValidationError."""
+    path = list(error.absolute_path)
+    v = error.validator
+    if v == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        where = _key(path)
+        keys = ", ".join(_key([*path, k]) for k in missing)
+        return f"missing config key {keys!s} (required in {where})"
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        keys = ", ".join(repr(_key([*path, k])) for k in extra)
+        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        return f"unknown config key {keys}{hint}"
+    desc = error.schema.get("description", "")
+    message = f"{error.instance!r} is not allowed" if v == "not" else error.message
+    expected = f" (expected: {desc})" if desc else ""
+    return f"config key {_key(path)!r}: {message}{expected}"
+
+
+def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
+    """Validate ``config`` against the schema and cross-key rules.
+
+    Returns the config (with schema defaults filled in) as a plain dict;
+    raises ConfigError listing every problem found.
+    """
+    import jsonschema  # imported here: keeps `import phenoflow.config` light
+
+    cfg = json.loads(json.dumps(config))  # plain, deep-copied, JSON-compatible
+    schema = load_schema(schema_path)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    problems = [_describe(e) for e in errors]
+    if not problems:
+        problems = _cross_checks(cfg)
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return cfg
+
+
+def _cross_checks(cfg: dict[str, Any]) -> list[str]:
+    problems = []
+    known = set(cfg["processes"]) | set(cfg["import_root"])
+    for i, name in enumerate(cfg["run"]["processes"]):
+        if name not in known:
+            problems.append(
+                f"config key 'run.processes[{i}]': unknown process {name!r}; "
+                f"defined processes: {', '.join(sorted(known)) or '(none)'}"
+            )
+    both = set(cfg["processes"]) & set(cfg["import_root"])
+    for name in sorted(both):
+        problems.append(f"config key 'import_root.{name}': name also used in 'processes'")
+    return problems
+
+
+def section_hash(section: Any) -> str:
+    """Short, stable SHA-256 of a JSON-serialisable config section."""
+    blob = json.dumps(section, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
