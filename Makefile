@@ -1,0 +1,51 @@
+# phenoflow: two commands set everything up on a fresh machine.
+#   make run    create .venv (pinned by envs/constraints.txt) and run the default workflow
+#   make test   create the same .venv and run the tests
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+CORES  ?= 2
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+# jobs started by Snakemake find the venv's python first
+SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake
+
+.PHONY: env run test test-fast lint format report paper bench clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml envs/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c envs/constraints.txt -e ".[workflow,dev]"
+	touch $(STAMP)
+
+run: env
+	$(SNAKEMAKE) --cores $(CORES)
+
+test: env
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+
+test-fast: env
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not slow and not workflow"
+
+lint: env
+	$(BIN)/ruff check lib tests workflow_scripts
+	$(BIN)/ruff format --check lib tests workflow_scripts
+	$(SNAKEMAKE) --lint --cores 1
+
+format: env
+	$(BIN)/ruff format lib tests workflow_scripts
+	$(BIN)/ruff check --fix lib tests workflow_scripts
+
+report: run
+	$(SNAKEMAKE) --cores 1 --report results/report.html
+	@echo "report: results/report.html"
+
+paper: env
+	$(SNAKEMAKE) --cores $(CORES) --configfile config/paper.yaml
+
+bench: env
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tests/benchmarks/bench_generation.py
+
+clean:
+	rm -rf results/events results/logs results/benchmarks results/summary.md results/report.html .snakemake

@@ -1,0 +1,28 @@
+# phenoflow: Pythia 8 events -> ROOT/Parquet -> jets, models, figures.
+# Run:  snakemake --cores 2            (default config, see README)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/generate.smk"
+include: "rules/convert.smk"
+include: "rules/validate.smk"
+include: "rules/summary.smk"
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True
+
+
+# Cheap bookkeeping rules run on the submit host, not as cluster jobs.
+localrules:
+    all,
+    summarize_events,
+    make_summary,

@@ -1,0 +1,23 @@
+# Pythia 8 event generation, one seeded job per shard.
+
+
+rule generate_events:
+    output:
+        events="results/events/{process}/shard{shard}.parquet",
+    log:
+        "results/logs/events/{process}/shard{shard}.parquet.log",
+    benchmark:
+        "results/benchmarks/events/{process}/shard{shard}.parquet.tsv"
+    wildcard_constraints:
+        process=_alternatives(GENERATED),
+    params:
+        spec=get_generation_params,
+        code=code_hash("phenoflow.generation.pythia"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    script:
+        "../workflow_scripts/generate_events.py"

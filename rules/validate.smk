@@ -1,0 +1,42 @@
+# Validation figures of every event sample and the events metrics.
+
+
+rule validate_events:
+    input:
+        shards=get_process_shards,
+    output:
+        stats="results/events/{process}/stats.json",
+        figure="results/events/figures/{process}_validation.png",
+    log:
+        "results/logs/events/{process}/validate.log",
+    benchmark:
+        "results/benchmarks/events/{process}/validate.tsv"
+    params:
+        bins=config["validation"]["bins"],
+        code=code_hash("phenoflow.validation", "phenoflow.plotting.events"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/validate_events.py"
+
+
+rule summarize_events:
+    input:
+        stats=get_validation_stats,
+    output:
+        metrics="results/events/metrics.json",
+    log:
+        "results/logs/events/metrics.log",
+    benchmark:
+        "results/benchmarks/events/metrics.tsv"
+    params:
+        code=code_hash("phenoflow.validation"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    script:
+        "../workflow_scripts/summarize_events.py"
