@@ -6,7 +6,11 @@ rule validate_events:
         shards=get_process_shards,
     output:
         stats="results/events/{process}/stats.json",
-        figure="results/events/figures/{process}_validation.png",
+        figure=report(
+            "results/events/figures/{process}_validation.png",
+            category="Event generation",
+            caption="report/validation.rst",
+        ),
     log:
         "results/logs/events/{process}/validate.log",
     benchmark:

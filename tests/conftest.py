@@ -1,0 +1,60 @@
+"""Shared fixtures: the repository root and small generated samples."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from phenoflow.generation.pythia import ShardSpec, generate_shard, spec_from_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_config(*overrides: str) -> dict:
+    """config/config.yaml merged with override files (as Snakemake merges them)."""
+
+    def merge(base: dict, new: dict) -> dict:
+        for k, v in new.items():
+            if isinstance(v, dict) and isinstance(base.get(k), dict):
+                merge(base[k], v)
+            else:
+                base[k] = v
+        return base
+
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    for name in overrides:
+        merge(cfg, yaml.safe_load((ROOT / "config" / name).read_text()))
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def default_config() -> dict:
+    return load_config()
+
+
+def small_spec(process: str, n_events: int, chunk_size: int = 7, shard: int = 0) -> ShardSpec:
+    spec = spec_from_config(load_config(), process, shard)
+    return dataclasses.replace(spec, n_events=n_events, chunk_size=chunk_size)
+
+
+@pytest.fixture(scope="session")
+def ttbar_shard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """30 hadronic tt events in row groups of 7 (the last one short)."""
+    path = tmp_path_factory.mktemp("ttbar") / "shard0.parquet"
+    meta = generate_shard(small_spec("ttbar_had", 30), path)
+    return path, meta
+
+
+@pytest.fixture(scope="session")
+def zmumu_shard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    path = tmp_path_factory.mktemp("zmumu") / "shard0.parquet"
+    meta = generate_shard(small_spec("zmumu_ee", 200, chunk_size=64), path)
+    return path, meta
