@@ -57,7 +57,7 @@ def test_ttbar_partons(ttbar_shard):
     assert ak.all(ak.sum(quarks, axis=1) == 6)
     # the top four-momentum is the sum of its decay products (W -> q q', b)
     top = events.partons[pid == 6]
-    m_top = np.sqrt(ak.flatten(top.E**2 - top.px**2 - top.py**2 - top.pz**2))
+    m_top = np.sqrt(ak.to_numpy(ak.flatten(top.E**2 - top.px**2 - top.py**2 - top.pz**2)))
     assert np.all((m_top > 150) & (m_top < 200))
 
 
