@@ -1,0 +1,166 @@
+"""The workflow end to end on config/test.yaml: lint, dry runs, reruns, resume, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import awkward as ak
+import pytest
+import uproot
+
+from phenoflow.io.parquet import read_events, read_metadata
+from tests.workflow.helpers import copy_workflow, env, planned_jobs, smk, write_override
+
+pytestmark = pytest.mark.workflow
+
+TEST = ("--configfile", "config/test.yaml")
+SHARDS = ["ttbar_had/shard0", "ttbar_had/shard1", "zmumu_ee/shard0"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny workflow, run once; tests that change it work on copies."""
+    wd = copy_workflow(tmp_path_factory.mktemp("tiny") / "wf")
+    smk(wd, *TEST)
+    return wd
+
+
+def clone(src, dst):
+    # copy2 keeps mtimes, so Snakemake sees the copy as up to date
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def mtimes(wd, pattern):
+    return {p.relative_to(wd): p.stat().st_mtime_ns for p in sorted(wd.glob(pattern))}
+
+
+def test_lint(tmp_path):
+    wd = copy_workflow(tmp_path / "wf")
+    proc = smk(wd, "--lint", cores=1)
+    assert "Congratulations" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("configfile", "n_generate"), [(None, 13), ("config/paper.yaml", 610)])
+def test_dry_run(tmp_path, configfile, n_generate):
+    wd = copy_workflow(tmp_path / "wf")
+    args = ["-n"] + (["--configfile", configfile] if configfile else [])
+    jobs = planned_jobs(smk(wd, *args))
+    assert jobs["generate_events"] == n_generate
+    assert jobs["convert_to_root"] == n_generate
+    assert jobs["validate_events"] == 5
+    assert jobs["make_summary"] == 1
+
+
+def test_tiny_outputs(tiny):
+    for shard in SHARDS:
+        assert (tiny / f"results/events/{shard}.parquet").is_file()
+        assert (tiny / f"results/events/{shard}.root").is_file()
+        assert (tiny / f"results/logs/events/{shard}.parquet.log").is_file()
+        assert (tiny / f"results/benchmarks/events/{shard}.parquet.tsv").is_file()
+    assert len(read_events(tiny / "results/events/ttbar_had/shard1.parquet")) == 20
+    meta = read_metadata(tiny / "results/events/ttbar_had/shard1.parquet")
+    assert meta["shard"] == 1 and meta["n_events"] == 20 and len(meta["config_hash"]) == 16
+    metrics = json.loads((tiny / "results/events/metrics.json").read_text())["metrics"]
+    assert metrics["sigma_zmumu_ee"]["unit"] == "pb"
+    assert metrics["n_events_ttbar_had"]["value"] == 40
+    summary = (tiny / "results/summary.md").read_text()
+    assert "sigma_ttbar_had" in summary and "sigma_zmumu_ee" in summary
+    assert (tiny / "results/events/figures/ttbar_had_validation.png").stat().st_size > 10_000
+    log = (tiny / "results/logs/events/ttbar_had/shard0.parquet.log").read_text()
+    assert "20/20 events" in log
+
+
+def test_second_run_has_nothing_to_do(tiny):
+    assert planned_jobs(smk(tiny, *TEST, "-n")) == {}
+
+
+def test_downstream_param_change_reruns_only_downstream(tiny, tmp_path):
+    wd = clone(tiny, tmp_path / "wf")
+    before = mtimes(wd, "results/events/*/shard*.*")
+    extra = write_override(wd, "bins.yaml", {"validation": {"bins": 7}})
+    args = (*TEST, extra)
+    assert planned_jobs(smk(wd, *args, "-n")) == {
+        "validate_events": 2,
+        "summarize_events": 1,
+        "make_summary": 1,
+        "all": 1,
+    }
+    smk(wd, *args)
+    assert mtimes(wd, "results/events/*/shard*.*") == before
+    stats = json.loads((wd / "results/events/zmumu_ee/stats.json").read_text())
+    assert len(stats["multiplicity"]["counts"]) == 7
+
+
+def test_lib_change_reruns_only_its_stage(tiny, tmp_path):
+    wd = clone(tiny, tmp_path / "wf")
+    plot = wd / "lib/phenoflow/plotting/events.py"
+    plot.write_text(plot.read_text() + "\n# a change in the plotting code\n")
+    jobs = planned_jobs(smk(wd, *TEST, "-n"))
+    assert jobs == {"validate_events": 2, "summarize_events": 1, "make_summary": 1, "all": 1}
+
+
+def test_n_events_change_reruns_generation(tiny, tmp_path):
+    wd = clone(tiny, tmp_path / "wf")
+    extra = write_override(wd, "more.yaml", {"processes": {"zmumu_ee": {"events_per_shard": 30}}})
+    jobs = planned_jobs(smk(wd, *TEST, extra, "-n"))
+    # only the Z shard and what depends on it
+    assert jobs == {
+        "generate_events": 1,
+        "convert_to_root": 1,
+        "validate_events": 1,
+        "summarize_events": 1,
+        "make_summary": 1,
+        "all": 1,
+    }
+    smk(wd, *TEST, extra)
+    assert len(read_events(wd / "results/events/zmumu_ee/shard0.parquet")) == 30
+
+
+def test_same_config_gives_identical_outputs(tiny, tmp_path):
+    wd = copy_workflow(tmp_path / "wf")
+    smk(wd, *TEST)
+    for shard in SHARDS:
+        a = (tiny / f"results/events/{shard}.parquet").read_bytes()
+        b = (wd / f"results/events/{shard}.parquet").read_bytes()
+        assert a == b, f"{shard}.parquet differs between two runs"
+        with uproot.open(tiny / f"results/events/{shard}.root") as fa, uproot.open(wd / f"results/events/{shard}.root") as fb:
+            assert ak.to_list(fa["events"].arrays()) == ak.to_list(fb["events"].arrays())
+            assert str(fa["phenoflow_metadata"]) == str(fb["phenoflow_metadata"])
+    for name in ("results/events/metrics.json", "results/summary.md"):
+        assert (tiny / name).read_text() == (wd / name).read_text()
+
+
+def test_killed_run_resumes_without_regenerating(tmp_path):
+    wd = copy_workflow(tmp_path / "wf")
+    extra = write_override(
+        wd, "slow.yaml", {"run": {"processes": ["ttbar_had"]}, "processes": {"ttbar_had": {"shards": 4, "events_per_shard": 120}}}
+    )
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", *TEST, extra]
+    proc = subprocess.Popen(cmd, cwd=wd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    shards = wd / "results/events/ttbar_had"
+    deadline = time.time() + 300
+    while len(list(shards.glob("shard*.parquet"))) < 2:
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.time() < deadline
+        time.sleep(0.05)
+    killed_at = time.time_ns()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {p: t for p, t in mtimes(wd, "results/events/ttbar_had/shard*.parquet").items() if t < killed_at - 500_000_000}
+    assert done, "no shard had finished before the kill"
+    assert len(list(shards.glob("shard*.parquet"))) < 4
+    # a SIGKILL leaves Snakemake's lock behind: unlock, then rerun (README, "resume")
+    smk(wd, *TEST, extra, "--unlock")
+    smk(wd, *TEST, extra)
+    after = mtimes(wd, "results/events/ttbar_had/shard*.parquet")
+    assert len(after) == 4
+    for path, t in done.items():
+        assert after[path] == t, f"{path} was regenerated after the resume"
+    assert not list(shards.glob("*.tmp"))
