@@ -15,6 +15,19 @@ with job_logging(snakemake.log[0]) as log:
         config_hash=p["config_hash"],
         common_settings=tuple(p["common_settings"]),
     )
-    log.info("generating %s shard %d: %d events, seed %d", spec.process, spec.shard, spec.n_events, spec.seed)
-    meta = generate_shard(spec, snakemake.output.events, progress=log_progress(spec.process, spec.shard))
-    log.info("sigma = %.6g +- %.2g pb; wrote %s", meta["sigma_pb"], meta["sigma_err_pb"], snakemake.output.events)
+    log.info(
+        "generating %s shard %d: %d events, seed %d",
+        spec.process,
+        spec.shard,
+        spec.n_events,
+        spec.seed,
+    )
+    meta = generate_shard(
+        spec, snakemake.output.events, progress=log_progress(spec.process, spec.shard)
+    )
+    log.info(
+        "sigma = %.6g +- %.2g pb; wrote %s",
+        meta["sigma_pb"],
+        meta["sigma_err_pb"],
+        snakemake.output.events,
+    )

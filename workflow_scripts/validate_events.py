@@ -8,4 +8,6 @@ with job_logging(snakemake.log[0]) as log:
     stats = sample_stats(snakemake.input.shards, bins=snakemake.params.bins)
     write_json(stats, snakemake.output.stats)
     plot_event_validation(stats, snakemake.output.figure)
-    log.info("%s: %d events, sigma = %.6g pb", stats["process"], stats["n_events"], stats["sigma_pb"])
+    log.info(
+        "%s: %d events, sigma = %.6g pb", stats["process"], stats["n_events"], stats["sigma_pb"]
+    )

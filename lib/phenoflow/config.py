@@ -66,7 +66,9 @@ def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) 
     cfg = json.loads(json.dumps(config))  # plain, deep-copied, JSON-compatible
     schema = load_schema(schema_path)
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(
+        validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message)
+    )
     problems = [_describe(e) for e in errors]
     if not problems:
         problems = _cross_checks(cfg)

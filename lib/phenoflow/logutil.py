@@ -19,7 +19,9 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @contextlib.contextmanager
-def job_logging(path: str | os.PathLike[str] | None, level: int = logging.INFO) -> Iterator[logging.Logger]:
+def job_logging(
+    path: str | os.PathLike[str] | None, level: int = logging.INFO
+) -> Iterator[logging.Logger]:
     root = logging.getLogger()
     root.setLevel(level)
     for h in list(root.handlers):

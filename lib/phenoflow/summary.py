@@ -26,7 +26,10 @@ def render_summary(metrics_files: Sequence[str | os.PathLike[str]]) -> str:
             data = json.load(fh)
         title = data.get("title", Path(path).parent.name)
         lines += [f"## {title}", "", f"Source: `{path}`", ""]
-        lines += ["| quantity | value | uncertainty | unit | description |", "|---|---|---|---|---|"]
+        lines += [
+            "| quantity | value | uncertainty | unit | description |",
+            "|---|---|---|---|---|",
+        ]
         for name, m in sorted(data.get("metrics", {}).items()):
             lines.append(
                 f"| {name} | {_fmt(m.get('value'))} | {_fmt(m.get('uncertainty'))} | "
@@ -36,7 +39,9 @@ def render_summary(metrics_files: Sequence[str | os.PathLike[str]]) -> str:
     return "\n".join(lines)
 
 
-def write_summary(metrics_files: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str]) -> None:
+def write_summary(
+    metrics_files: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str]
+) -> None:
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")

@@ -21,7 +21,9 @@ from phenoflow.io.parquet import iter_events, read_metadata
 from phenoflow.physics.kinematics import pt
 
 
-def combine_cross_sections(sigmas: Sequence[float], errors: Sequence[float], weights: Sequence[float]) -> tuple[float, float]:
+def combine_cross_sections(
+    sigmas: Sequence[float], errors: Sequence[float], weights: Sequence[float]
+) -> tuple[float, float]:
     """Event-weighted mean of per-shard cross sections and its error [pb].
 
     Shards are independent estimates; with weights w_i (events per shard)
@@ -65,7 +67,9 @@ def sample_stats(shards: Sequence[str | os.PathLike[str]], bins: int) -> dict[st
     lp = np.concatenate(lead) if lead else np.zeros(0)
     known = [r for r in shard_rows if r["sigma_pb"] is not None]
     sigma, sigma_err = combine_cross_sections(
-        [r["sigma_pb"] for r in known], [r["sigma_err_pb"] or 0.0 for r in known], [r["n_events"] for r in known]
+        [r["sigma_pb"] for r in known],
+        [r["sigma_err_pb"] or 0.0 for r in known],
+        [r["n_events"] for r in known],
     )
     m_edges = np.histogram_bin_edges(m, bins=bins) if m.size else np.linspace(0, 1, bins + 1)
     top = float(np.quantile(lp, 0.995)) if lp.size else 1.0
@@ -102,7 +106,11 @@ def events_metrics(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "unit": "pb",
             "description": f"cross section of {p} (Pythia estimate, shards combined)",
         }
-        metrics[f"n_events_{p}"] = {"value": s["n_events"], "unit": "", "description": f"events of {p}"}
+        metrics[f"n_events_{p}"] = {
+            "value": s["n_events"],
+            "unit": "",
+            "description": f"events of {p}",
+        }
         metrics[f"mean_multiplicity_{p}"] = {
             "value": s["multiplicity"]["mean"],
             "unit": "",

@@ -1,7 +1,6 @@
 import shutil
 
 import pytest
-
 from phenoflow import codehash
 
 

@@ -2,14 +2,14 @@ import awkward as ak
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
 from phenoflow.generation.pythia import PythiaSettingError, generate_shard
 from phenoflow.io.parquet import read_events, read_metadata
+
 from tests.conftest import small_spec
 
 
 def test_shard_contents(ttbar_shard):
-    path, meta = ttbar_shard
+    path, _meta = ttbar_shard
     events = read_events(path)
     assert len(events) == 30
     # row groups of the chunk size: 7, 7, 7, 7, 2
@@ -24,8 +24,19 @@ def test_metadata(ttbar_shard):
     path, meta = ttbar_shard
     stored = read_metadata(path)
     assert stored == meta
-    for key in ("process", "shard", "seed", "n_events", "sigma_pb", "sigma_err_pb", "generator",
-                "generator_version", "settings", "config_hash", "phenoflow_version"):
+    for key in (
+        "process",
+        "shard",
+        "seed",
+        "n_events",
+        "sigma_pb",
+        "sigma_err_pb",
+        "generator",
+        "generator_version",
+        "settings",
+        "config_hash",
+        "phenoflow_version",
+    ):
         assert key in stored
     assert stored["process"] == "ttbar_had"
     assert stored["n_events"] == 30
@@ -94,13 +105,18 @@ def test_invalid_setting_leaves_nothing(tmp_path):
     spec = small_spec("zmumu_ee", 10)
     spec = type(spec)(**{**spec.__dict__, "settings": (*spec.settings, "Foo:bar = 3")})
     out = tmp_path / "bad.parquet"
-    with pytest.raises(PythiaSettingError, match=r"'Foo:bar = 3'.*processes\.zmumu_ee\.settings\[7\]"):
+    with pytest.raises(
+        PythiaSettingError, match=r"'Foo:bar = 3'.*processes\.zmumu_ee\.settings\[7\]"
+    ):
         generate_shard(spec, out)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_progress_callback(tmp_path):
     seen = []
-    generate_shard(small_spec("zmumu_ee", 25, chunk_size=10), tmp_path / "p.parquet",
-                   progress=lambda done, total, rate: seen.append((done, total)))
+    generate_shard(
+        small_spec("zmumu_ee", 25, chunk_size=10),
+        tmp_path / "p.parquet",
+        progress=lambda done, total, rate: seen.append((done, total)),
+    )
     assert seen == [(10, 25), (20, 25), (25, 25)]

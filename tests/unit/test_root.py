@@ -2,9 +2,14 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
-
 from phenoflow.io.parquet import read_events, read_metadata
-from phenoflow.io.root import METADATA_KEY, RootFileError, parquet_to_root, root_to_parquet, same_events
+from phenoflow.io.root import (
+    METADATA_KEY,
+    RootFileError,
+    parquet_to_root,
+    root_to_parquet,
+    same_events,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +23,16 @@ def test_root_layout(ttbar_root, ttbar_shard):
     with uproot.open(ttbar_root) as f:
         tree = f["events"]
         assert tree.num_entries == 30
-        for b in ("nparticles", "particles_px", "particles_charge", "npartons", "partons_pid", "weight", "event_id"):
-            assert b in tree.keys()
+        for b in (
+            "nparticles",
+            "particles_px",
+            "particles_charge",
+            "npartons",
+            "partons_pid",
+            "weight",
+            "event_id",
+        ):
+            assert b in tree
         assert str(f[METADATA_KEY]).startswith("{")
         events = read_events(ttbar_shard[0])
         assert ak.all(tree["nparticles"].array() == ak.num(events.particles))
@@ -53,7 +66,10 @@ def _delphes_like(path, n=12):
     mass = np.full(total, 0.13957)
     pid = rng.choice([211, -211, 22], total).astype(np.int32)
     charge = np.sign(pid).astype(np.int32) * (np.abs(pid) == 211)
-    part = ak.unflatten(ak.zip({"PT": pt, "Eta": eta, "Phi": phi, "Mass": mass, "PID": pid, "Charge": charge}), counts)
+    part = ak.unflatten(
+        ak.zip({"PT": pt, "Eta": eta, "Phi": phi, "Mass": mass, "PID": pid, "Charge": charge}),
+        counts,
+    )
     with uproot.recreate(path) as f:
         f.mktree("Delphes", {"Particle": part.type.content, "Weight": "float32"})
         f["Delphes"].extend({"Particle": part, "Weight": np.full(n, 0.5, dtype=np.float32)})
@@ -61,8 +77,14 @@ def _delphes_like(path, n=12):
 
 
 MAPPING = {
-    "particles": {"pt": "Particle_PT", "eta": "Particle_Eta", "phi": "Particle_Phi", "mass": "Particle_Mass",
-                  "pid": "Particle_PID", "charge": "Particle_Charge"},
+    "particles": {
+        "pt": "Particle_PT",
+        "eta": "Particle_Eta",
+        "phi": "Particle_Phi",
+        "mass": "Particle_Mass",
+        "pid": "Particle_PID",
+        "charge": "Particle_Charge",
+    },
     "weight": "Weight",
 }
 
@@ -70,9 +92,12 @@ MAPPING = {
 def test_import_delphes_like(tmp_path):
     src, out = tmp_path / "delphes.root", tmp_path / "out.parquet"
     part = _delphes_like(src)
-    meta = root_to_parquet(src, out, MAPPING, tree_name="Delphes", chunk_size=5, metadata={"process": "ext"})
+    meta = root_to_parquet(
+        src, out, MAPPING, tree_name="Delphes", chunk_size=5, metadata={"process": "ext"}
+    )
     ev = read_events(out)
-    assert len(ev) == 12 and meta["n_events"] == 12
+    assert len(ev) == 12
+    assert meta["n_events"] == 12
     assert read_metadata(out)["process"] == "ext"
     pt = np.hypot(ak.flatten(ev.particles.px), ak.flatten(ev.particles.py))
     assert np.allclose(pt, ak.flatten(part.PT))
@@ -88,7 +113,8 @@ def test_missing_branch(tmp_path):
     bad = {**MAPPING, "particles": {**MAPPING["particles"], "pid": "Particle_Id"}}
     with pytest.raises(RootFileError, match=r"lacks branch 'Particle_Id' \(for particles.pid\)"):
         root_to_parquet(src, out, bad, tree_name="Delphes")
-    assert not out.exists() and not list(tmp_path.glob("*.tmp"))
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_wrong_type(tmp_path):
@@ -122,7 +148,8 @@ def test_truncated_file(ttbar_root, tmp_path):
     out = tmp_path / "o.parquet"
     with pytest.raises(RootFileError, match=str(cut)):
         root_to_parquet(cut, out)
-    assert not out.exists() and not list(tmp_path.glob("*.tmp"))
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_missing_file(tmp_path):

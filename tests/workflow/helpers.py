@@ -13,7 +13,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 IGNORE = shutil.ignore_patterns(
-    ".venv", ".git", "results", ".snakemake", "__pycache__", "tests", ".pytest_cache", "*.egg-info", ".ruff_cache"
+    ".venv",
+    ".git",
+    "results",
+    ".snakemake",
+    "__pycache__",
+    "tests",
+    ".pytest_cache",
+    "*.egg-info",
+    ".ruff_cache",
 )
 
 
@@ -28,11 +36,17 @@ def env() -> dict[str, str]:
     return e
 
 
-def smk(workdir: Path, *args: str, check: bool = True, cores: int = 2, timeout: int = 600) -> subprocess.CompletedProcess:
+def smk(
+    workdir: Path, *args: str, check: bool = True, cores: int = 2, timeout: int = 600
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), *args]
-    proc = subprocess.run(cmd, cwd=workdir, env=env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, cwd=workdir, env=env(), capture_output=True, text=True, timeout=timeout
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

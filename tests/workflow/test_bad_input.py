@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import uproot
 import yaml
-
 from phenoflow.io.parquet import read_events
+
 from tests.workflow.helpers import copy_workflow, smk, write_override
 
 pytestmark = pytest.mark.workflow
@@ -27,7 +27,8 @@ def _fails(wd, *args):
 def test_unknown_process(wd):
     extra = write_override(wd, "bad.yaml", {"run": {"processes": ["ttbar_had", "wprime_ll"]}})
     out = _fails(wd, "--configfile", extra, "-n")
-    assert "unknown process 'wprime_ll'" in out and "run.processes[1]" in out
+    assert "unknown process 'wprime_ll'" in out
+    assert "run.processes[1]" in out
     assert not (wd / "results").exists()
 
 
@@ -53,7 +54,17 @@ def test_invalid_pythia_setting(wd):
         "bad.yaml",
         {
             "run": {"processes": ["zmumu_ee"]},
-            "processes": {"zmumu_ee": {"settings": ["Beams:idA = 11", "Beams:idB = -11", "WeakSingleBoson:ffbar2gmZ = on", "23:onMode = of", "Foo:bar = 3"]}},
+            "processes": {
+                "zmumu_ee": {
+                    "settings": [
+                        "Beams:idA = 11",
+                        "Beams:idB = -11",
+                        "WeakSingleBoson:ffbar2gmZ = on",
+                        "23:onMode = of",
+                        "Foo:bar = 3",
+                    ]
+                }
+            },
         },
     )
     out = _fails(wd, "--configfile", "config/test.yaml", extra)
@@ -89,8 +100,14 @@ def _delphes_file(path, n=30):
 
 IMPORT = {
     "tree": "Delphes",
-    "particles": {"pt": "Particle_PT", "eta": "Particle_Eta", "phi": "Particle_Phi", "E": "Particle_E",
-                  "pid": "Particle_PID", "charge": "Particle_Charge"},
+    "particles": {
+        "pt": "Particle_PT",
+        "eta": "Particle_Eta",
+        "phi": "Particle_Phi",
+        "E": "Particle_E",
+        "pid": "Particle_PID",
+        "charge": "Particle_Charge",
+    },
     "sigma_pb": 12.5,
 }
 
@@ -100,8 +117,12 @@ def test_import_root_workflow(wd):
     _delphes_file(wd / "data/ext0.root")
     _delphes_file(wd / "data/ext1.root", n=11)
     extra = write_override(
-        wd, "import.yaml",
-        {"run": {"processes": ["ext"]}, "import_root": {"ext": {"files": ["data/ext0.root", "data/ext1.root"], **IMPORT}}},
+        wd,
+        "import.yaml",
+        {
+            "run": {"processes": ["ext"]},
+            "import_root": {"ext": {"files": ["data/ext0.root", "data/ext1.root"], **IMPORT}},
+        },
     )
     smk(wd, "--configfile", "config/test.yaml", extra)
     assert len(read_events(wd / "results/events/ext/shard0.parquet")) == 30
@@ -116,10 +137,15 @@ def test_corrupt_root_import(wd):
     data = (wd / "data/good.root").read_bytes()
     (wd / "data/ext0.root").write_bytes(data[: len(data) // 2])
     extra = write_override(
-        wd, "import.yaml",
-        {"run": {"processes": ["ext"]}, "import_root": {"ext": {"files": ["data/ext0.root"], **IMPORT}}},
+        wd,
+        "import.yaml",
+        {
+            "run": {"processes": ["ext"]},
+            "import_root": {"ext": {"files": ["data/ext0.root"], **IMPORT}},
+        },
     )
     out = _fails(wd, "--configfile", "config/test.yaml", extra)
-    assert "RootFileError" in out and "data/ext0.root" in out
+    assert "RootFileError" in out
+    assert "data/ext0.root" in out
     assert not (wd / "results/events/ext/shard0.parquet").exists()
     assert not list((wd / "results/events/ext").glob("*"))

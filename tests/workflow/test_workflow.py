@@ -13,8 +13,8 @@ import time
 import awkward as ak
 import pytest
 import uproot
-
 from phenoflow.io.parquet import read_events, read_metadata
+
 from tests.workflow.helpers import copy_workflow, env, planned_jobs, smk, write_override
 
 pytestmark = pytest.mark.workflow
@@ -66,12 +66,15 @@ def test_tiny_outputs(tiny):
         assert (tiny / f"results/benchmarks/events/{shard}.parquet.tsv").is_file()
     assert len(read_events(tiny / "results/events/ttbar_had/shard1.parquet")) == 20
     meta = read_metadata(tiny / "results/events/ttbar_had/shard1.parquet")
-    assert meta["shard"] == 1 and meta["n_events"] == 20 and len(meta["config_hash"]) == 16
+    assert meta["shard"] == 1
+    assert meta["n_events"] == 20
+    assert len(meta["config_hash"]) == 16
     metrics = json.loads((tiny / "results/events/metrics.json").read_text())["metrics"]
     assert metrics["sigma_zmumu_ee"]["unit"] == "pb"
     assert metrics["n_events_ttbar_had"]["value"] == 40
     summary = (tiny / "results/summary.md").read_text()
-    assert "sigma_ttbar_had" in summary and "sigma_zmumu_ee" in summary
+    assert "sigma_ttbar_had" in summary
+    assert "sigma_zmumu_ee" in summary
     assert (tiny / "results/events/figures/ttbar_had_validation.png").stat().st_size > 10_000
     log = (tiny / "results/logs/events/ttbar_had/shard0.parquet.log").read_text()
     assert "20/20 events" in log
@@ -130,7 +133,10 @@ def test_same_config_gives_identical_outputs(tiny, tmp_path):
         a = (tiny / f"results/events/{shard}.parquet").read_bytes()
         b = (wd / f"results/events/{shard}.parquet").read_bytes()
         assert a == b, f"{shard}.parquet differs between two runs"
-        with uproot.open(tiny / f"results/events/{shard}.root") as fa, uproot.open(wd / f"results/events/{shard}.root") as fb:
+        with (
+            uproot.open(tiny / f"results/events/{shard}.root") as fa,
+            uproot.open(wd / f"results/events/{shard}.root") as fb,
+        ):
             assert ak.to_list(fa["events"].arrays()) == ak.to_list(fb["events"].arrays())
             assert str(fa["phenoflow_metadata"]) == str(fb["phenoflow_metadata"])
     for name in ("results/events/metrics.json", "results/summary.md"):
@@ -140,10 +146,22 @@ def test_same_config_gives_identical_outputs(tiny, tmp_path):
 def test_killed_run_resumes_without_regenerating(tmp_path):
     wd = copy_workflow(tmp_path / "wf")
     extra = write_override(
-        wd, "slow.yaml", {"run": {"processes": ["ttbar_had"]}, "processes": {"ttbar_had": {"shards": 4, "events_per_shard": 120}}}
+        wd,
+        "slow.yaml",
+        {
+            "run": {"processes": ["ttbar_had"]},
+            "processes": {"ttbar_had": {"shards": 4, "events_per_shard": 120}},
+        },
     )
     cmd = [sys.executable, "-m", "snakemake", "--cores", "1", *TEST, extra]
-    proc = subprocess.Popen(cmd, cwd=wd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=wd,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     shards = wd / "results/events/ttbar_had"
     deadline = time.time() + 300
     while len(list(shards.glob("shard*.parquet"))) < 2:
@@ -153,7 +171,11 @@ def test_killed_run_resumes_without_regenerating(tmp_path):
     killed_at = time.time_ns()
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = {p: t for p, t in mtimes(wd, "results/events/ttbar_had/shard*.parquet").items() if t < killed_at - 500_000_000}
+    done = {
+        p: t
+        for p, t in mtimes(wd, "results/events/ttbar_had/shard*.parquet").items()
+        if t < killed_at - 500_000_000
+    }
     assert done, "no shard had finished before the kill"
     assert len(list(shards.glob("shard*.parquet"))) < 4
     # a SIGKILL leaves Snakemake's lock behind: unlock, then rerun (README, "resume")

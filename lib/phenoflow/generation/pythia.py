@@ -103,7 +103,12 @@ class _ChargeTable:
         if new.size:
             ids = np.concatenate([self.ids, new])
             ch = np.concatenate(
-                [self.charge, np.array([round(3 * self._pd.charge(int(i))) // 3 for i in new], dtype=np.int32)]
+                [
+                    self.charge,
+                    np.array(
+                        [round(3 * self._pd.charge(int(i))) // 3 for i in new], dtype=np.int32
+                    ),
+                ]
             )
             order = np.argsort(ids)
             self.ids, self.charge = ids[order], ch[order]
@@ -117,7 +122,9 @@ def batch_to_events(batch: ak.Array, charges: _ChargeTable, first_event_id: int)
     pid = prt["id"]
     abs_pid = abs(pid)
     mom = prt["p"]
-    visible = (status > 0) & ~((abs_pid == NEUTRINOS[0]) | (abs_pid == NEUTRINOS[1]) | (abs_pid == NEUTRINOS[2]))
+    visible = (status > 0) & ~(
+        (abs_pid == NEUTRINOS[0]) | (abs_pid == NEUTRINOS[1]) | (abs_pid == NEUTRINOS[2])
+    )
     abs_status = abs(status)
     hard = (abs_status == HARD_PROCESS_STATUS[0]) | (abs_status == HARD_PROCESS_STATUS[1])
 
@@ -139,7 +146,9 @@ def batch_to_events(batch: ak.Array, charges: _ChargeTable, first_event_id: int)
     return make_events(particles, pick(hard), weight, np.arange(first_event_id, first_event_id + n))
 
 
-def shard_metadata(spec: ShardSpec, sigma_pb: float, sigma_err_pb: float, n_events: int) -> dict[str, Any]:
+def shard_metadata(
+    spec: ShardSpec, sigma_pb: float, sigma_err_pb: float, n_events: int
+) -> dict[str, Any]:
     return {
         "process": spec.process,
         "shard": spec.shard,

@@ -53,7 +53,9 @@ class EventWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(self.tmp, EVENT_SCHEMA, **_WRITER_OPTIONS)
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+            self.tmp, EVENT_SCHEMA, **_WRITER_OPTIONS
+        )
         self.n_events = 0
 
     def write(self, events: ak.Array | pa.Table) -> None:

@@ -44,7 +44,9 @@ def _branch(collection: str, field: str) -> str:
 
 def default_mapping() -> dict[str, Any]:
     """Branch mapping of phenoflow's own TTree layout."""
-    mapping: dict[str, Any] = {c: {f: _branch(c, f) for f in fields} for c, fields in COLLECTIONS.items()}
+    mapping: dict[str, Any] = {
+        c: {f: _branch(c, f) for f in fields} for c, fields in COLLECTIONS.items()
+    }
     mapping["weight"] = "weight"
     mapping["event_id"] = "event_id"
     return mapping
@@ -93,14 +95,14 @@ def _open_tree(path: str | os.PathLike[str], tree_name: str) -> tuple[Any, Any]:
     except FileNotFoundError:
         raise RootFileError(f"{path}: file not found") from None
     except Exception as exc:
-        raise RootFileError(f"{path}: not a readable ROOT file ({type(exc).__name__}: {exc})") from exc
+        raise RootFileError(
+            f"{path}: not a readable ROOT file ({type(exc).__name__}: {exc})"
+        ) from exc
     try:
         tree = fin[tree_name]
     except Exception as exc:
         keys = ", ".join(k.split(";")[0] for k in fin.keys(recursive=False)) or "(none)"
-        raise RootFileError(
-            f"{path}: no tree {tree_name!r} (objects in the file: {keys})"
-        ) from exc
+        raise RootFileError(f"{path}: no tree {tree_name!r} (objects in the file: {keys})") from exc
     if not hasattr(tree, "num_entries"):
         raise RootFileError(f"{path}: {tree_name!r} is a {type(tree).__name__}, not a TTree")
     return fin, tree
@@ -127,15 +129,31 @@ def _numeric(arr: ak.Array, ndim: int, path: Any, branch: str) -> ak.Array:
         inner = inner.content
         depth += 1
     ok = depth == ndim and str(inner) in {
-        "float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "bool"
+        "float64",
+        "float32",
+        "int64",
+        "int32",
+        "int16",
+        "int8",
+        "uint64",
+        "uint32",
+        "uint16",
+        "uint8",
+        "bool",
     }
     if not ok:
-        shape = "a jagged array of numbers (one list per event)" if ndim == 2 else "one number per event"
+        shape = (
+            "a jagged array of numbers (one list per event)"
+            if ndim == 2
+            else "one number per event"
+        )
         raise RootFileError(f"{path}: branch {branch!r} has type {arr.type}, expected {shape}")
     return arr
 
 
-def _read_collection(path: Any, tree: Any, spec: Mapping[str, str], coll: str, start: int, stop: int) -> dict[str, ak.Array]:
+def _read_collection(
+    path: Any, tree: Any, spec: Mapping[str, str], coll: str, start: int, stop: int
+) -> dict[str, ak.Array]:
     def get(field: str) -> ak.Array:
         branch = spec[field]
         try:
@@ -172,7 +190,9 @@ def _read_collection(path: Any, tree: Any, spec: Mapping[str, str], coll: str, s
         out["charge"] = ak.zeros_like(out["pid"])
     for k, v in out.items():
         if not ak.all(ak.num(v) == counts):
-            raise RootFileError(f"{path}: branches of {coll} disagree on the number of entries per event ({k})")
+            raise RootFileError(
+                f"{path}: branches of {coll} disagree on the number of entries per event ({k})"
+            )
     return out
 
 
@@ -215,13 +235,17 @@ def root_to_parquet(
                         parts[coll] = _read_collection(root, tree, spec, coll, start, stop)
                     else:
                         empty = ak.Array([[]] * (stop - start), with_name=None)
-                        parts[coll] = {f: ak.values_astype(empty, "float64") for f in COLLECTIONS[coll]}
+                        parts[coll] = {
+                            f: ak.values_astype(empty, "float64") for f in COLLECTIONS[coll]
+                        }
                 weight = np.ones(stop - start)
                 event_id = np.arange(start, stop, dtype=np.int64)
                 for key in ("weight", "event_id"):
                     if mapping.get(key):
                         try:
-                            arr = tree[mapping[key]].array(entry_start=start, entry_stop=stop, library="ak")
+                            arr = tree[mapping[key]].array(
+                                entry_start=start, entry_stop=stop, library="ak"
+                            )
                         except Exception as exc:
                             raise RootFileError(
                                 f"{root}: cannot read branch {mapping[key]!r} (truncated or corrupt file?): {exc}"

@@ -37,13 +37,23 @@ SCALARS: dict[str, str] = {"weight": "float64", "event_id": "int64"}
 
 
 def _struct(fields: dict[str, str]) -> pa.DataType:
-    return pa.struct([pa.field(k, pa.from_numpy_dtype(np.dtype(v)), nullable=False) for k, v in fields.items()])
+    return pa.struct(
+        [pa.field(k, pa.from_numpy_dtype(np.dtype(v)), nullable=False) for k, v in fields.items()]
+    )
 
 
 EVENT_SCHEMA = pa.schema(
     [
-        pa.field("particles", pa.list_(pa.field("item", _struct(PARTICLE_FIELDS), nullable=False)), nullable=False),
-        pa.field("partons", pa.list_(pa.field("item", _struct(PARTON_FIELDS), nullable=False)), nullable=False),
+        pa.field(
+            "particles",
+            pa.list_(pa.field("item", _struct(PARTICLE_FIELDS), nullable=False)),
+            nullable=False,
+        ),
+        pa.field(
+            "partons",
+            pa.list_(pa.field("item", _struct(PARTON_FIELDS), nullable=False)),
+            nullable=False,
+        ),
         pa.field("weight", pa.float64(), nullable=False),
         pa.field("event_id", pa.int64(), nullable=False),
     ]
@@ -66,7 +76,9 @@ def make_events(
         missing = set(spec) - set(fields)
         if missing:
             raise EventRecordError(f"{name}: missing fields {sorted(missing)}")
-        return ak.zip({k: ak.values_astype(ak.without_parameters(fields[k]), spec[k]) for k in spec})
+        return ak.zip(
+            {k: ak.values_astype(ak.without_parameters(fields[k]), spec[k]) for k in spec}
+        )
 
     return ak.zip(
         {
@@ -84,7 +96,10 @@ def to_arrow(events: ak.Array) -> pa.Table:
     check_events(events)
     table = ak.to_arrow_table(events, extensionarray=False, list_to32=True, count_nulls=False)
     # awkward marks fields nullable; the cast only changes those flags and names
-    arrays = [table.column(name).combine_chunks().cast(field.type) for name, field in zip(EVENT_SCHEMA.names, EVENT_SCHEMA, strict=True)]
+    arrays = [
+        table.column(name).combine_chunks().cast(field.type)
+        for name, field in zip(EVENT_SCHEMA.names, EVENT_SCHEMA, strict=True)
+    ]
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
@@ -99,4 +114,6 @@ def check_events(events: ak.Array, source: str = "events") -> None:
     for name, spec in COLLECTIONS.items():
         got = set(ak.fields(events[name]))
         if got != set(spec):
-            raise EventRecordError(f"{source}: {name} has fields {sorted(got)}, expected {sorted(spec)}")
+            raise EventRecordError(
+                f"{source}: {name} has fields {sorted(got)}, expected {sorted(spec)}"
+            )

@@ -9,8 +9,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def _fmt_sigma(v: float | None, e: float | None) -> str:
@@ -34,8 +34,13 @@ def plot_event_validation(stats: dict[str, Any], path: str | os.PathLike[str]) -
         ax.set_title(f"mean = {h['mean']:.4g}")
     ax = axes[2]
     ax.axis("off")
-    rows = [[r["file"], str(r["n_events"]), _fmt_sigma(r["sigma_pb"], r["sigma_err_pb"])] for r in stats["shards"]]
-    rows.append(["combined", str(stats["n_events"]), _fmt_sigma(stats["sigma_pb"], stats["sigma_err_pb"])])
+    rows = [
+        [r["file"], str(r["n_events"]), _fmt_sigma(r["sigma_pb"], r["sigma_err_pb"])]
+        for r in stats["shards"]
+    ]
+    rows.append(
+        ["combined", str(stats["n_events"]), _fmt_sigma(stats["sigma_pb"], stats["sigma_err_pb"])]
+    )
     table = ax.table(cellText=rows, colLabels=["shard", "events", "σ [pb]"], loc="center")
     table.auto_set_font_size(False)
     table.set_fontsize(9)
