@@ -94,19 +94,25 @@ def _delphes_file(path, n=30):
         counts,
     )
     with uproot.recreate(path) as f:
-        f.mktree("Delphes", {"Particle": part.type.content})
+        # Delphes names: a `Particle_size` counter and `Particle.PT`-style branches
+        f.mktree(
+            "Delphes",
+            {"Particle": part.type.content},
+            counter_name=lambda c: f"{c}_size",
+            field_name=lambda outer, inner: f"{outer}.{inner}",
+        )
         f["Delphes"].extend({"Particle": part})
 
 
 IMPORT = {
     "tree": "Delphes",
     "particles": {
-        "pt": "Particle_PT",
-        "eta": "Particle_Eta",
-        "phi": "Particle_Phi",
-        "E": "Particle_E",
-        "pid": "Particle_PID",
-        "charge": "Particle_Charge",
+        "pt": "Particle.PT",
+        "eta": "Particle.Eta",
+        "phi": "Particle.Phi",
+        "E": "Particle.E",
+        "pid": "Particle.PID",
+        "charge": "Particle.Charge",
     },
     "sigma_pb": 12.5,
 }
