@@ -27,3 +27,19 @@ def eta(px: Any, py: Any, pz: Any) -> Any:
 def phi(px: Any, py: Any) -> Any:
     """Azimuth in (-pi, pi] [rad]."""
     return np.arctan2(py, px)
+
+
+def rapidity(pz: Any, E: Any) -> Any:
+    """Rapidity 0.5 ln((E + pz) / (E - pz))."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 0.5 * np.log((E + pz) / (E - pz))
+
+
+def delta_phi(phi1: Any, phi2: Any) -> Any:
+    """phi1 - phi2 wrapped into [-pi, pi) [rad]."""
+    return (phi1 - phi2 + np.pi) % (2 * np.pi) - np.pi
+
+
+def delta_r(eta1: Any, phi1: Any, eta2: Any, phi2: Any) -> Any:
+    """sqrt(delta_eta^2 + delta_phi^2)."""
+    return np.sqrt((eta1 - eta2) ** 2 + delta_phi(phi1, phi2) ** 2)
