@@ -120,3 +120,39 @@ def test_progress_callback(tmp_path):
         progress=lambda done, total, rate: seen.append((done, total)),
     )
     assert seen == [(10, 25), (20, 25), (25, 25)]
+
+
+# three times the electric charge of partons by |pid|
+CHARGE3 = {1: -1, 2: 2, 3: -1, 4: 2, 5: -1, 6: 2, 11: -3, 13: -3, 15: -3, 23: 0, 24: 3, 25: 0}
+
+
+def _charge3(pid):
+    return CHARGE3[abs(pid)] * (1 if pid > 0 else -1)
+
+
+def test_parton_mothers_ttbar(ttbar_shard):
+    # t -> W q and W -> q q': two daughters each, charge conserved at every vertex
+    events = read_events(ttbar_shard[0])
+    for ev in events.partons.to_list():
+        tops = [i for i, p in enumerate(ev) if abs(p["pid"]) == 6]
+        assert len(tops) == 2
+        for i, parent in enumerate(ev):
+            daughters = [d for d in ev if d["mother"] == i]
+            if abs(parent["pid"]) in (6, 24):
+                assert len(daughters) == 2
+                assert sum(_charge3(d["pid"]) for d in daughters) == _charge3(parent["pid"])
+            else:
+                assert daughters == []
+        for t in tops:
+            pids = sorted(abs(d["pid"]) for d in ev if d["mother"] == t)
+            assert pids[1] == 24 and pids[0] in (1, 3, 5)
+
+
+def test_parton_mothers_zmumu(zmumu_shard):
+    # Z -> mu mu at the pole (no recoil): the daughters carry the Z four-momentum exactly
+    events = read_events(zmumu_shard[0])
+    assert ak.all(events.partons.mother == [[-1, 0, 0]] * len(events))
+    z, mu = events.partons[:, 0], events.partons[:, 1:]
+    for c in ("px", "py", "pz", "E"):
+        assert np.allclose(ak.to_numpy(ak.sum(mu[c], axis=1)), ak.to_numpy(z[c]), atol=1e-9)
+    assert np.allclose(ak.to_numpy(z.E), 91.1876)

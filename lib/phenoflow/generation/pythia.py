@@ -140,10 +140,46 @@ def batch_to_events(batch: ak.Array, charges: _ChargeTable, first_event_id: int)
     particles = pick(visible)
     flat_pid = ak.to_numpy(ak.flatten(particles["pid"]))
     particles["charge"] = ak.unflatten(charges.lookup(flat_pid), ak.num(particles["pid"]))
+    partons = pick(hard)
+    partons["mother"] = _local_mothers(pid, prt["mother1"], hard)
     weights = batch["info"]["weights"]
     weight = ak.to_numpy(ak.fill_none(ak.firsts(weights), 1.0))
     n = len(batch)
-    return make_events(particles, pick(hard), weight, np.arange(first_event_id, first_event_id + n))
+    return make_events(particles, partons, weight, np.arange(first_event_id, first_event_id + n))
+
+
+def _local_mothers(pid: ak.Array, mother1: ak.Array, keep: ak.Array) -> ak.Array:
+    """For the kept particles, the index of their mother among the kept ones (-1 if none).
+
+    A resonance is copied many times in the full record (recoils of the
+    shower); its decay products point at the last copy, so the mother link
+    is followed up through copies (same pid) until a kept particle is found.
+    Everything runs on flat global index arrays: no Python loop over particles.
+    """
+    counts = ak.to_numpy(ak.num(mother1))
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    gid = ak.to_numpy(ak.flatten(pid)).astype(np.int64)
+    gm = ak.to_numpy(ak.flatten(mother1 + offsets)).astype(np.int64)
+    gkeep = ak.to_numpy(ak.flatten(keep))
+    kept_global = np.flatnonzero(gkeep)
+    m = gm[kept_global]
+    # an event's entry 0 is the system line; mother 0 means "no mother"
+    local0 = m - np.repeat(offsets, ak.to_numpy(ak.num(pid[keep])))
+    m = np.where(local0 <= 0, -1, m)
+    for _ in range(200):
+        climb = (m >= 0) & ~gkeep[np.maximum(m, 0)]
+        climb &= gid[np.maximum(m, 0)] == gid[gm[np.maximum(m, 0)]]
+        if not climb.any():
+            break
+        m = np.where(climb, gm[np.maximum(m, 0)], m)
+    ok = (m >= 0) & gkeep[np.maximum(m, 0)]
+    # global kept index -> position within the event's kept list
+    rank = np.cumsum(gkeep) - 1  # rank among all kept particles
+    kept_counts = ak.to_numpy(ak.num(pid[keep]))
+    kept_offsets = np.concatenate([[0], np.cumsum(kept_counts)[:-1]])
+    event_of = np.repeat(np.arange(len(counts)), kept_counts)
+    local = np.where(ok, rank[np.maximum(m, 0)] - kept_offsets[event_of], -1).astype(np.int32)
+    return ak.unflatten(local, kept_counts)
 
 
 def shard_metadata(

@@ -8,7 +8,8 @@ ROOT -> Parquet reproduces the Parquet file byte for byte.
 
 External trees (Delphes-like, jagged particle branches) are imported with a
 branch mapping: for each collection either ``px, py, pz, E`` or
-``pt, eta, phi`` with ``E`` or ``mass``; ``pid``; optionally ``charge``.
+``pt, eta, phi`` with ``E`` or ``mass``; ``pid``; optionally ``charge``
+(default 0) and, for partons, ``mother`` (default -1).
 """
 
 from __future__ import annotations
@@ -184,10 +185,9 @@ def _read_collection(
         raise RootFileError(f"{path}: the mapping for {coll} needs a pid branch")
     out["pid"] = get("pid")
     counts = ak.num(out["pid"])
-    if "charge" in spec:
-        out["charge"] = get("charge")
-    else:
-        out["charge"] = ak.zeros_like(out["pid"])
+    # optional fields: charge (default 0), mother (default -1: unknown)
+    for name, default in (("charge", 0), ("mother", -1)):
+        out[name] = get(name) if name in spec else ak.zeros_like(out["pid"]) + default
     for k, v in out.items():
         if not ak.all(ak.num(v) == counts):
             raise RootFileError(

@@ -2,9 +2,10 @@
 
 - ``particles``: var * {px, py, pz, E: float64 [GeV], pid, charge: int32}
   visible final-state particles;
-- ``partons``: var * {px, py, pz, E: float64 [GeV], pid: int32}
+- ``partons``: var * {px, py, pz, E: float64 [GeV], pid, mother: int32}
   hard-process particles (status |22|, |23|: tops, W, b, H and their decay
-  products) for truth labels;
+  products) for truth labels; ``mother`` is the index of the mother within
+  the same event's partons, -1 for particles made directly in the collision;
 - ``weight``: float64; ``event_id``: int64.
 
 Parquet and ROOT files share this content; ``EVENT_SCHEMA`` fixes the
@@ -31,6 +32,7 @@ PARTON_FIELDS: dict[str, str] = {
     "pz": "float64",
     "E": "float64",
     "pid": "int32",
+    "mother": "int32",
 }
 COLLECTIONS: dict[str, dict[str, str]] = {"particles": PARTICLE_FIELDS, "partons": PARTON_FIELDS}
 SCALARS: dict[str, str] = {"weight": "float64", "event_id": "int64"}
