@@ -86,6 +86,29 @@ def _cross_checks(cfg: dict[str, Any]) -> list[str]:
                 f"config key 'run.processes[{i}]': unknown process {name!r}; "
                 f"defined processes: {', '.join(sorted(known)) or '(none)'}"
             )
+    jets = cfg["jets"]
+    for name in jets["processes"]:
+        if name not in known:
+            problems.append(f"config key 'jets.processes.{name}': unknown process {name!r}")
+    if jets["pt_max"] <= jets["pt_min"]:
+        problems.append("config key 'jets.pt_max': must be larger than jets.pt_min")
+    algos = jets["subjets"]["algorithms"]
+    if jets["subjets"]["image_center"] not in (*algos, "jet"):
+        problems.append(
+            "config key 'jets.subjets.image_center': must be 'jet' or one of jets.subjets.algorithms "
+            f"({', '.join(algos)})"
+        )
+    for task, spec in cfg["datasets"].items():
+        for role in ("signal", "background"):
+            for i, name in enumerate(spec[role]):
+                if name not in jets["processes"]:
+                    problems.append(
+                        f"config key 'datasets.{task}.{role}[{i}]': {name!r} is not in jets.processes"
+                    )
+        if abs(sum(spec["split"]) - 1.0) > 1e-9:
+            problems.append(
+                f"config key 'datasets.{task}.split': fractions sum to {sum(spec['split'])}, not 1"
+            )
     both = set(cfg["processes"]) & set(cfg["import_root"])
     for name in sorted(both):
         problems.append(f"config key 'import_root.{name}': name also used in 'processes'")
