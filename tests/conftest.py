@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from phenoflow.generation.pythia import ShardSpec, generate_shard, spec_from_config
 
 ROOT = Path(__file__).resolve().parents[1]

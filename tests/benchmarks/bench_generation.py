@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "lib"))
 
 import yaml  # noqa: E402
+
 from phenoflow.generation.pythia import bare_event_loop, generate_shard, spec_from_config  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())

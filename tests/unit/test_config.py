@@ -1,8 +1,8 @@
 import copy
 
 import pytest
-from phenoflow.config import ConfigError, section_hash, validate_config
 
+from phenoflow.config import ConfigError, section_hash, validate_config
 from tests.conftest import load_config
 
 

@@ -2,9 +2,9 @@ import awkward as ak
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
 from phenoflow.generation.pythia import PythiaSettingError, generate_shard
 from phenoflow.io.parquet import read_events, read_metadata
-
 from tests.conftest import small_spec
 
 

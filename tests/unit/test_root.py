@@ -2,6 +2,7 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+
 from phenoflow.io.parquet import read_events, read_metadata
 from phenoflow.io.root import (
     METADATA_KEY,

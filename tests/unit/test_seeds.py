@@ -1,6 +1,7 @@
 import hashlib
 
 import pytest
+
 from phenoflow.seeds import PYTHIA_SEED_MAX, derive_seed, pythia_seed
 
 

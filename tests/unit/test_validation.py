@@ -2,6 +2,7 @@ import json
 import math
 
 import pytest
+
 from phenoflow.summary import render_summary
 from phenoflow.validation import combine_cross_sections, events_metrics, sample_stats
 

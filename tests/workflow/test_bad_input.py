@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import uproot
 import yaml
-from phenoflow.io.parquet import read_events
 
+from phenoflow.io.parquet import read_events
 from tests.workflow.helpers import copy_workflow, smk, write_override
 
 pytestmark = pytest.mark.workflow

@@ -13,8 +13,8 @@ import time
 import awkward as ak
 import pytest
 import uproot
-from phenoflow.io.parquet import read_events, read_metadata
 
+from phenoflow.io.parquet import read_events, read_metadata
 from tests.workflow.helpers import copy_workflow, env, planned_jobs, smk, write_override
 
 pytestmark = pytest.mark.workflow

@@ -155,7 +155,8 @@ def test_top_label_and_drop():
     jets, _ = cluster_fat_jets(ev.particles, WIDE)
     labels = label_jets(jets, ev.partons, "top", 0.8)
     assert labels[0].tolist() == [1]
-    assert -1 in labels[1].tolist() and 1 not in labels[1].tolist()
+    assert -1 in labels[1].tolist()
+    assert 1 not in labels[1].tolist()
     assert ak.all(label_jets(jets, ev.partons, "qcd", 0.8) == 0)
 
 
@@ -175,7 +176,7 @@ def test_bad_input():
 
 
 def test_empty_events():
-    jets, const = cluster_fat_jets(
+    jets, _const = cluster_fat_jets(
         particles([], event(massless([600.0], [0.0], [0.0]))), FatJetConfig()
     )
     assert ak.num(jets).tolist() == [0, 1]
