@@ -15,6 +15,7 @@ include: "rules/common.smk"
 include: "rules/generate.smk"
 include: "rules/convert.smk"
 include: "rules/validate.smk"
+include: "rules/jets.smk"
 include: "rules/summary.smk"
 
 
@@ -29,3 +30,4 @@ localrules:
     all,
     summarize_events,
     make_summary,
+    summarize_jets,

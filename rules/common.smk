@@ -19,6 +19,7 @@ except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
 RUN = config["run"]["processes"]
+JET_PROCESSES = [p for p in config["jets"]["processes"] if p in RUN]
 GENERATED = [p for p in RUN if p in config["processes"]]
 IMPORTED = [p for p in RUN if p in config["import_root"]]
 
@@ -92,9 +93,43 @@ def get_validation_stats(wildcards):
     return [f"results/events/{p}/stats.json" for p in RUN]
 
 
+def get_jets_params(wildcards):
+    """The jets config a shard depends on, and its truth-label kind."""
+    jets = {k: v for k, v in config["jets"].items() if k != "processes"}
+    return {"config": jets, "kind": config["jets"]["processes"][wildcards.process], "config_hash": section_hash(jets)}
+
+
+def get_all_jet_files(wildcards):
+    return [f"results/jets/{p}/shard{i}.parquet" for p in JET_PROCESSES for i in range(n_shards(p))]
+
+
+def get_dataset_jet_files(wildcards):
+    spec = config["datasets"][wildcards.task]
+    return [f"results/jets/{p}/shard{i}.parquet" for p in spec["signal"] + spec["background"] for i in range(n_shards(p))]
+
+
+def get_dataset_params(wildcards):
+    spec = config["datasets"][wildcards.task]
+    jets = config["jets"]
+    return {
+        **spec,
+        "seed": config["seed"],
+        "cuts": {k: jets[k] for k in ("r", "pt_min", "pt_max", "eta_max")},
+        "shards": {p: n_shards(p) for p in spec["signal"] + spec["background"]},
+    }
+
+
+def dataset_tasks():
+    # a dataset needs all its processes in this run
+    return [t for t, s in config["datasets"].items() if all(p in JET_PROCESSES for p in s["signal"] + s["background"])]
+
+
 def get_metrics_files(wildcards=None):
     # every analysis adds its metrics.json here
-    return ["results/events/metrics.json"]
+    files = ["results/events/metrics.json"]
+    if JET_PROCESSES:
+        files.append("results/jets/metrics.json")
+    return files
 
 
 def get_final_outputs():
@@ -102,6 +137,11 @@ def get_final_outputs():
     for p in RUN:
         out += get_shards(p, "parquet") + get_shards(p, "root")
         out.append(f"results/events/figures/{p}_validation.png")
+    for p in JET_PROCESSES:
+        out += [f"results/jets/{p}/shard{i}.parquet" for i in range(n_shards(p))]
+    if JET_PROCESSES:
+        out += ["results/jets/figures/distributions.png", "results/jets/figures/mean_images.png"]
+    out += [f"results/datasets/{t}/card.json" for t in dataset_tasks()]
     out += get_metrics_files()
     out.append("results/summary.md")
     return out

@@ -11,6 +11,7 @@ import sys
 import time
 
 import awkward as ak
+import numpy as np
 import pytest
 import uproot
 
@@ -20,7 +21,8 @@ from tests.workflow.helpers import copy_workflow, env, planned_jobs, smk, write_
 pytestmark = pytest.mark.workflow
 
 TEST = ("--configfile", "config/test.yaml")
-SHARDS = ["ttbar_had/shard0", "ttbar_had/shard1", "zmumu_ee/shard0"]
+SHARDS = ["ttbar_had/shard0", "ttbar_had/shard1", "qcd_dijet/shard0", "zmumu_ee/shard0"]
+JETS = ["ttbar_had/shard0", "ttbar_had/shard1", "qcd_dijet/shard0"]
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +57,8 @@ def test_dry_run(tmp_path, configfile, n_generate):
     assert jobs["generate_events"] == n_generate
     assert jobs["convert_to_root"] == n_generate
     assert jobs["validate_events"] == 5
+    assert jobs["cluster_jets"] == {None: 8, "config/paper.yaml": 400}[configfile]
+    assert jobs["make_dataset"] == 1
     assert jobs["make_summary"] == 1
 
 
@@ -90,7 +94,7 @@ def test_downstream_param_change_reruns_only_downstream(tiny, tmp_path):
     extra = write_override(wd, "bins.yaml", {"validation": {"bins": 7}})
     args = (*TEST, extra)
     assert planned_jobs(smk(wd, *args, "-n")) == {
-        "validate_events": 2,
+        "validate_events": 3,
         "summarize_events": 1,
         "make_summary": 1,
         "all": 1,
@@ -106,7 +110,7 @@ def test_lib_change_reruns_only_its_stage(tiny, tmp_path):
     plot = wd / "lib/phenoflow/plotting/events.py"
     plot.write_text(plot.read_text() + "\n# a change in the plotting code\n")
     jobs = planned_jobs(smk(wd, *TEST, "-n"))
-    assert jobs == {"validate_events": 2, "summarize_events": 1, "make_summary": 1, "all": 1}
+    assert jobs == {"validate_events": 3, "summarize_events": 1, "make_summary": 1, "all": 1}
 
 
 def test_n_events_change_reruns_generation(tiny, tmp_path):
@@ -139,7 +143,13 @@ def test_same_config_gives_identical_outputs(tiny, tmp_path):
         ):
             assert ak.to_list(fa["events"].arrays()) == ak.to_list(fb["events"].arrays())
             assert str(fa["phenoflow_metadata"]) == str(fb["phenoflow_metadata"])
-    for name in ("results/events/metrics.json", "results/summary.md"):
+    for shard in JETS:
+        a = (tiny / f"results/jets/{shard}.parquet").read_bytes()
+        assert a == (wd / f"results/jets/{shard}.parquet").read_bytes(), f"jets {shard} differ"
+    for name in ("train/features.npy", "test/images.npy", "card.json"):
+        a = (tiny / "results/datasets/top_tagging" / name).read_bytes()
+        assert a == (wd / "results/datasets/top_tagging" / name).read_bytes(), f"dataset {name} differs"
+    for name in ("results/events/metrics.json", "results/jets/metrics.json", "results/summary.md"):
         assert (tiny / name).read_text() == (wd / name).read_text()
 
 
@@ -186,3 +196,30 @@ def test_killed_run_resumes_without_regenerating(tmp_path):
     for path, t in done.items():
         assert after[path] == t, f"{path} was regenerated after the resume"
     assert not list(shards.glob("*.tmp"))
+
+
+def test_tiny_jets_and_dataset(tiny):
+    card = json.loads((tiny / "results/datasets/top_tagging/card.json").read_text())
+    n_jets = {p: card["processes"][p]["n_jets"] for p in ("ttbar_had", "qcd_dijet")}
+    assert sum(s["n_jets"] for s in card["splits"].values()) == sum(n_jets.values())
+    train = np.load(tiny / "results/datasets/top_tagging/train/features.npy")
+    assert train.shape[1:] == (128, 13)
+    assert np.load(tiny / "results/datasets/top_tagging/train/images.npy").shape[1:] == (1, 40, 40)
+    metrics = json.loads((tiny / "results/jets/metrics.json").read_text())["metrics"]
+    assert "sd_mass_peak_top" in metrics
+    assert "| ttbar_had |" in (tiny / "results/jets/efficiencies.md").read_text()
+    for fig in ("distributions", "mean_images"):
+        assert (tiny / f"results/jets/figures/{fig}.png").stat().st_size > 10_000
+    assert "## Jets" in (tiny / "results/summary.md").read_text()
+
+
+def test_jets_param_change_reruns_only_jets(tiny, tmp_path):
+    wd = clone(tiny, tmp_path / "wf")
+    extra = write_override(wd, "img.yaml", {"jets": {"image": {"size": 20}}})
+    assert planned_jobs(smk(wd, *TEST, extra, "-n")) == {
+        "cluster_jets": 3,
+        "summarize_jets": 1,
+        "make_dataset": 1,
+        "make_summary": 1,
+        "all": 1,
+    }
