@@ -46,6 +46,7 @@ paper: env
 
 bench: env
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tests/benchmarks/bench_generation.py
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tests/benchmarks/bench_jets.py
 
 clean:
 	rm -rf results/events results/logs results/benchmarks results/summary.md results/report.html .snakemake

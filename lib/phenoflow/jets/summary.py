@@ -18,10 +18,12 @@ HISTOGRAMS: dict[str, tuple[float, float, int, str]] = {
     "sd_mass": (0.0, 300.0, 60, "soft-drop mass [GeV]"),
     "tau32": (0.0, 1.2, 48, r"$\tau_{32}$"),
     "w_candidate": (0.0, 200.0, 50, "min. pair mass of 3 leading CA subjets [GeV]"),
-    "n_subjets_ca": (-0.5, 10.5, 11, "CA subjets (R = r_sub)"),
-    "n_subjets_antikt": (-0.5, 10.5, 11, "anti-kt subjets (R = r_sub)"),
-    "n_subjets_hdbscan": (-0.5, 10.5, 11, "HDBSCAN subjets"),
+    "n_subjets_ca": (-0.5, 10.5, 11, "CA subjets with pT > 5% of the jet"),
+    "n_subjets_antikt": (-0.5, 10.5, 11, "anti-kt subjets with pT > 5% of the jet"),
+    "n_subjets_hdbscan": (-0.5, 10.5, 11, "HDBSCAN subjets with pT > 5% of the jet"),
 }
+# subjets softer than this fraction of the jet pT are not counted in the multiplicities
+SUBJET_PT_FRACTION = 0.05
 CLASS_NAMES = {0: "qcd", 1: "top", 2: "higgs"}
 
 
@@ -74,7 +76,9 @@ def jets_summary(files: Mapping[str, Sequence[str | os.PathLike[str]]]) -> dict[
                 }
                 for algo in ("ca", "antikt", "hdbscan"):
                     if f"subjets_{algo}" in ak.fields(jets):
-                        cols[f"n_subjets_{algo}"] = ak.to_numpy(ak.num(jets[f"subjets_{algo}"]))
+                        sj = jets[f"subjets_{algo}"]
+                        hard = np.hypot(sj.px, sj.py) > SUBJET_PT_FRACTION * jets["jet_pt"]
+                        cols[f"n_subjets_{algo}"] = ak.to_numpy(ak.sum(hard, axis=1))
                 if "subjets_ca" in ak.fields(jets):
                     cols["w_candidate"] = min_pair_mass(jets["subjets_ca"])
                 labels = ak.to_numpy(jets["label"])

@@ -76,7 +76,7 @@ def plot_mean_images(
             cmap="viridis",
         )
         ax.set_title(f"{cls}: mean of {summary['classes'][cls]['n_jets']} images")
-        ax.set_xlabel("column axis (see jets/images.py)")
-        ax.set_ylabel("row axis")
+        ax.set_xlabel(r"$\Delta\eta'$ (centred, rotated, flipped)")
+        ax.set_ylabel(r"$\Delta\phi'$")
         fig.colorbar(im, ax=ax, label="pT fraction per pixel")
     _save(fig, path)
