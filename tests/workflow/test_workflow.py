@@ -148,7 +148,9 @@ def test_same_config_gives_identical_outputs(tiny, tmp_path):
         assert a == (wd / f"results/jets/{shard}.parquet").read_bytes(), f"jets {shard} differ"
     for name in ("train/features.npy", "test/images.npy", "card.json"):
         a = (tiny / "results/datasets/top_tagging" / name).read_bytes()
-        assert a == (wd / "results/datasets/top_tagging" / name).read_bytes(), f"dataset {name} differs"
+        assert a == (wd / "results/datasets/top_tagging" / name).read_bytes(), (
+            f"dataset {name} differs"
+        )
     for name in ("results/events/metrics.json", "results/jets/metrics.json", "results/summary.md"):
         assert (tiny / name).read_text() == (wd / name).read_text()
 
