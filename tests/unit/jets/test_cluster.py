@@ -180,3 +180,25 @@ def test_empty_events():
         particles([], event(massless([600.0], [0.0], [0.0]))), FatJetConfig()
     )
     assert ak.num(jets).tolist() == [0, 1]
+
+
+def test_higgs_label():
+    b1, b2 = massless([300.0], [0.1], [0.2]), massless([250.0], [-0.1], [-0.2])
+    parts = event(massless([300.0, 250.0], [0.1, -0.1], [0.2, -0.2]))
+
+    def rec(pid, g, mother):
+        return {
+            "px": float(g["px"][0]),
+            "py": float(g["py"][0]),
+            "pz": float(g["pz"][0]),
+            "E": float(g["E"][0]),
+            "pid": pid,
+            "mother": mother,
+        }
+
+    h = {k: b1[k] + b2[k] for k in ("px", "py", "pz", "E")}
+    partons = [rec(25, h, -1), rec(5, b1, 0), rec(-5, b2, 0)]
+    far = [rec(25, h, -1), rec(5, b1, 0), {**rec(-5, b2, 0), "pz": 2000.0, "E": 2015.6}]
+    ev = ak.Array({"particles": [parts, parts], "partons": [partons, far]})
+    jets, _ = cluster_fat_jets(ev.particles, WIDE)
+    assert label_jets(jets, ev.partons, "higgs", 0.8).tolist() == [[2], [-1]]
