@@ -12,7 +12,7 @@ def _pins():
     for line in (ROOT / "envs/constraints.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             name, version = line.split("==")
-            pins[name.lower().replace("_", "-")] = version
+            pins[name.lower().replace("_", "-")] = version.split("+")[0]
     return pins
 
 
