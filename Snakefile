@@ -16,6 +16,7 @@ include: "rules/generate.smk"
 include: "rules/convert.smk"
 include: "rules/validate.smk"
 include: "rules/jets.smk"
+include: "rules/eventvars.smk"
 include: "rules/summary.smk"
 
 
@@ -31,3 +32,4 @@ localrules:
     summarize_events,
     make_summary,
     summarize_jets,
+    summarize_eventvars,

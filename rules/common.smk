@@ -124,9 +124,22 @@ def dataset_tasks():
     return [t for t, s in config["datasets"].items() if all(p in JET_PROCESSES for p in s["signal"] + s["background"])]
 
 
+def get_eventvars_train_params(wildcards):
+    """What training depends on (not the test or mass-fit settings)."""
+    ev = {k: v for k, v in config["eventvars"].items() if k not in ("n_test", "mass_fit", "topologies")}
+    return {**ev, "seed": config["seed"], "topology": wildcards.topology}
+
+
+def get_eventvars_params(wildcards):
+    ev = {k: v for k, v in config["eventvars"].items() if k != "topologies"}
+    return {**ev, "seed": config["seed"], "topology": wildcards.topology}
+
+
 def get_metrics_files(wildcards=None):
     # every analysis adds its metrics.json here
     files = ["results/events/metrics.json"]
+    if config["eventvars"]["topologies"]:
+        files.append("results/eventvars/metrics.json")
     if JET_PROCESSES:
         files.append("results/jets/metrics.json")
     return files
@@ -142,6 +155,7 @@ def get_final_outputs():
     if JET_PROCESSES:
         out += ["results/jets/figures/distributions.png", "results/jets/figures/mean_images.png"]
     out += [f"results/datasets/{t}/card.json" for t in dataset_tasks()]
+    out += [f"results/eventvars/figures/{t}.png" for t in config["eventvars"]["topologies"]]
     out += get_metrics_files()
     out.append("results/summary.md")
     return out

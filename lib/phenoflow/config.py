@@ -109,6 +109,11 @@ def _cross_checks(cfg: dict[str, Any]) -> list[str]:
             problems.append(
                 f"config key 'datasets.{task}.split': fractions sum to {sum(spec['split'])}, not 1"
             )
+    fit = cfg["eventvars"]["mass_fit"]
+    if not min(fit["grid"]) < fit["true_m_A"] < max(fit["grid"]):
+        problems.append("config key 'eventvars.mass_fit.true_m_A': must lie inside the grid")
+    if min(fit["grid"]) <= fit["m_C"]:
+        problems.append("config key 'eventvars.mass_fit.m_C': must be below every grid mass")
     both = set(cfg["processes"]) & set(cfg["import_root"])
     for name in sorted(both):
         problems.append(f"config key 'import_root.{name}': name also used in 'processes'")

@@ -54,6 +54,7 @@ def test_invalid_pythia_setting(wd):
         "bad.yaml",
         {
             "run": {"processes": ["zmumu_ee"]},
+            "eventvars": {"topologies": []},
             "processes": {
                 "zmumu_ee": {
                     "settings": [
@@ -127,6 +128,7 @@ def test_import_root_workflow(wd):
         "import.yaml",
         {
             "run": {"processes": ["ext"]},
+            "eventvars": {"topologies": []},
             "import_root": {"ext": {"files": ["data/ext0.root", "data/ext1.root"], **IMPORT}},
         },
     )
@@ -147,6 +149,7 @@ def test_corrupt_root_import(wd):
         "import.yaml",
         {
             "run": {"processes": ["ext"]},
+            "eventvars": {"topologies": []},
             "import_root": {"ext": {"files": ["data/ext0.root"], **IMPORT}},
         },
     )

@@ -1,0 +1,116 @@
+"""Event-variable networks: class-0 construction, training, transform, calibration, mass fit."""
+
+import numpy as np
+import pytest
+import torch
+
+from phenoflow.analyses.eventvars import Calibration, correlations, mass_fit, train_topology
+from phenoflow.generation.toys import sample_topology
+from phenoflow.ml.eventvars import EventVariable, EVNConfig, _pair_loss, train_event_variable
+from phenoflow.ml.models.evn import make_aux_classifier, make_evn
+
+
+def test_network_shapes():
+    evn = make_evn(8, 2)
+    widths = [m.out_features for m in evn if isinstance(m, torch.nn.Linear)]
+    assert widths == [128, 64, 64, 64, 32, 2]
+    aux = make_aux_classifier(2, 2)
+    assert [m.out_features for m in aux if isinstance(m, torch.nn.Linear)] == [16, 16, 16, 1]
+    assert evn(torch.zeros(5, 8)).shape == (5, 2)
+
+
+def test_class_zero_decorrelates_theta():
+    # the shuffled Theta of class 0 is independent of X: its correlation with a function of X vanishes,
+    # while class 1 keeps the full correlation
+    rng = np.random.default_rng(0)
+    theta = rng.uniform(100, 500, 20000)
+    x = theta + rng.normal(0, 5, theta.size)
+    gen = torch.Generator().manual_seed(0)
+    th = torch.as_tensor(theta[:, None], dtype=torch.float32)
+    shuffled = th[torch.randperm(len(th), generator=gen)].numpy()[:, 0]
+    assert np.corrcoef(x, theta)[0, 1] > 0.99
+    assert abs(np.corrcoef(x, shuffled)[0, 1]) < 0.03  # ~ 1/sqrt(n)
+    # and the loss uses exactly one class-1 and one class-0 copy of every event
+    evn, aux = make_evn(1, 1), make_aux_classifier(1, 1)
+    loss = _pair_loss(evn, aux, torch.zeros(4, 1), torch.ones(4, 1), gen)
+    assert loss.ndim == 0
+    assert float(loss.detach()) == pytest.approx(np.log(2), abs=0.2)
+
+
+def test_short_training_rediscovers_the_invariant_mass():
+    torch.set_num_threads(2)
+    ev, history = train_topology(
+        "two_body", 60_000, EVNConfig(epochs=4, batch_size=256, learning_rate=2e-3), 3
+    )
+    test = sample_topology("two_body", 20_000, np.random.default_rng(9))
+    tau, rho = correlations(ev.transform(test.X), test.reference)
+    assert tau > 0.8
+    assert rho > 0.9
+    assert history["epochs_run"] >= 1
+    assert history["events_per_s"] > 0
+
+
+def test_transform_save_load(tmp_path):
+    rng = np.random.default_rng(1)
+    X, theta = rng.normal(size=(3000, 3)), rng.uniform(size=(3000, 1))
+    ev, _ = train_event_variable((X, theta), EVNConfig(epochs=1, batch_size=128, d_v=2))
+    ev.sign = np.array([1.0, -1.0])
+    assert ev.transform(X).shape == (3000, 2)
+    ev.save(tmp_path / "m.pt")
+    back = EventVariable.load(tmp_path / "m.pt")
+    np.testing.assert_array_equal(back.transform(X), ev.transform(X))
+
+
+def test_batches_api_equals_arrays():
+    rng = np.random.default_rng(2)
+    X, theta = rng.normal(size=(4000, 3)), rng.uniform(size=(4000, 1))
+    cfg = EVNConfig(epochs=1, batch_size=256)
+    a, _ = train_event_variable((X, theta), cfg)
+    b, _ = train_event_variable(
+        ((X[i : i + 1000], theta[i : i + 1000]) for i in range(0, 4000, 1000)), cfg
+    )
+    np.testing.assert_allclose(a.transform(X), b.transform(X), rtol=1e-5, atol=1e-5)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="NaN or inf"):
+        train_event_variable((np.full((600, 2), np.nan), np.ones(600)), EVNConfig(batch_size=100))
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        train_event_variable((np.ones((10, 2)), np.ones(10)), EVNConfig(batch_size=100))
+    ev, _ = train_event_variable(
+        (np.random.default_rng(0).normal(size=(500, 2)), np.ones(500)),
+        EVNConfig(epochs=1, batch_size=100),
+    )
+    with pytest.raises(ValueError, match=r"expected \(n, 2\)"):
+        ev.transform(np.ones((3, 5)))
+
+
+def test_calibration_is_monotone_and_matches_quantiles():
+    rng = np.random.default_rng(3)
+    ref = rng.uniform(100, 500, 50_000)
+    v = -3.0 + 0.01 * ref**1.5  # a monotone transform of the reference
+    cal = Calibration.fit(v, ref)
+    grid = np.linspace(v.min(), v.max(), 1000)
+    assert np.all(np.diff(cal(grid)) >= 0)
+    np.testing.assert_allclose(cal(v[:1000]), ref[:1000], atol=2.0)
+
+
+def test_mass_fit_recovers_the_mass():
+    # with the exact invariant mass as observable, the two_body fit is unbiased and sharp
+    from phenoflow.physics.variables import invariant_mass
+
+    res = mass_fit(
+        lambda X: invariant_mass(X[:, 0:4], X[:, 4:8]),
+        "two_body",
+        300.0,
+        0.0,
+        grid=np.arange(280.0, 321.0, 5.0),
+        n_events=200,
+        n_pseudo=20,
+        n_template=5000,
+        bins=20,
+        rng=np.random.default_rng(4),
+    )
+    assert abs(res["bias"]) < 2.0
+    assert res["resolution"] < 3.0
+    assert len(res["fitted"]) == 20
