@@ -13,7 +13,7 @@ rule train_event_variable:
         topology="|".join(config["eventvars"]["topologies"]) or "(?!x)x",
     params:
         spec=get_eventvars_train_params,
-        code=code_hash("phenoflow.analyses.eventvars"),
+        code=code_hash("phenoflow.analyses.eventvars_train"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 2

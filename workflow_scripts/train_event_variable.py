@@ -2,7 +2,7 @@
 
 import torch
 
-from phenoflow.analyses.eventvars import train_topology
+from phenoflow.analyses.eventvars_train import train_topology
 from phenoflow.logutil import job_logging
 from phenoflow.ml.eventvars import EVNConfig
 from phenoflow.validation import write_json

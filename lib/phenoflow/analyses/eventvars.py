@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from phenoflow.analyses.eventvars_train import correlations, train_topology
 from phenoflow.generation.toys import ToySample, sample_topology, simulate
-from phenoflow.ml.eventvars import EventVariable, EVNConfig, TrainingProgress, train_event_variable
+from phenoflow.ml.eventvars import EventVariable, EVNConfig, train_event_variable
 from phenoflow.physics.variables import invariant_mass
 from phenoflow.seeds import derive_seed
 
@@ -25,42 +25,6 @@ log = logging.getLogger(__name__)
 
 FIG2_MASSES = (200.0, 280.0, 320.0, 400.0)
 FIG2_M_C = 100.0
-
-
-def correlations(v: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
-    """(Kendall tau, Spearman r_s) of v against the reference variable."""
-    tau = stats.kendalltau(v, reference).statistic
-    rho = stats.spearmanr(v, reference).statistic
-    return float(tau), float(rho)
-
-
-def train_topology(
-    topology: str,
-    n_train: int,
-    config: EVNConfig,
-    base_seed: int,
-    callback: Callable[[TrainingProgress], None] | None = None,
-) -> tuple[EventVariable, dict[str, Any]]:
-    """Sample ``n_train`` events of ``topology`` from the prior and train an EVN on them.
-
-    The sign of each V component is set so that it correlates positively with
-    the topology's reference variable on an independent sample.
-    """
-    rng = np.random.default_rng(derive_seed(base_seed, "eventvars", "train", topology))
-    sample = sample_topology(topology, n_train, rng)
-    ev, history = train_event_variable((sample.X, sample.theta), config, callback)
-    check = sample_topology(
-        topology,
-        20_000,
-        np.random.default_rng(derive_seed(base_seed, "eventvars", "orient", topology)),
-    )
-    v = ev.transform(check.X).reshape(len(check.X), -1)
-    ev.sign = np.array(
-        [1.0 if correlations(v[:, j], check.reference)[0] >= 0 else -1.0 for j in range(v.shape[1])]
-    )
-    ev.info.update({"topology": topology, "n_train": n_train})
-    history["n_train"] = n_train
-    return ev, history
 
 
 @dataclass
@@ -232,7 +196,9 @@ def evaluate_topology(
     result["mass_fit_reference"] = mass_fit(
         lambda X: simulate_reference(topology, X), rng=np.random.default_rng(fit_rng_seed), **common
     )
-    result["information"] = information_check(ev, topology, base_seed, n=int(fit.get("info_events", 200_000)))
+    result["information"] = information_check(
+        ev, topology, base_seed, n=int(fit.get("info_events", 200_000))
+    )
     arrays = {"v": v, "reference": test.reference, "curves": curves, "calibration": cal}
     return result, arrays
 
