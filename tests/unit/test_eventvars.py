@@ -114,3 +114,28 @@ def test_mass_fit_recovers_the_mass():
     assert abs(res["bias"]) < 2.0
     assert res["resolution"] < 3.0
     assert len(res["fitted"]) == 20
+
+
+def test_two_component_variable_is_evaluated():
+    from phenoflow.analyses.eventvars import evaluate_topology
+    from phenoflow.analyses.eventvars_metrics import eventvars_metrics
+
+    ev, history = train_topology(
+        "one_invisible", 20_000, EVNConfig(d_v=2, epochs=1, batch_size=256), 5
+    )
+    fit = {
+        "true_m_A": 300.0,
+        "m_C": 100.0,
+        "grid": [280.0, 290.0, 300.0, 310.0, 320.0],
+        "n_events": 100,
+        "n_pseudo": 3,
+        "n_template": 2000,
+        "bins": 10,
+        "info_events": 4000,
+    }
+    result, arrays = evaluate_topology(ev, "one_invisible", 3000, 5, fit)
+    assert len(result["components"]) == 2
+    assert set(result["components"][0]) >= {"m_T", "E_b", "pT_b", "MET"}
+    assert arrays["v"].shape == (3000,)
+    metrics = eventvars_metrics([result], [history])["metrics"]
+    assert {"component0_one_invisible", "component1_one_invisible"} <= set(metrics)
