@@ -17,6 +17,7 @@ include: "rules/convert.smk"
 include: "rules/validate.smk"
 include: "rules/jets.smk"
 include: "rules/eventvars.smk"
+include: "rules/tagging.smk"
 include: "rules/summary.smk"
 
 

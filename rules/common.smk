@@ -135,11 +135,52 @@ def get_eventvars_params(wildcards):
     return {**ev, "seed": config["seed"], "topology": wildcards.topology}
 
 
+def tagging_task():
+    t = config["tagging"]
+    return t["dataset"] if t["models"] and t["dataset"] in dataset_tasks() else None
+
+
+def get_tagging_params(wildcards):
+    t = config["tagging"]
+    name = wildcards.key.split("_")[0]
+    spec = {
+        "train": t["train"],
+        "model_options": t[name],
+        "subjet_algorithm": t["subjet_algorithm"],
+        "seed": int(wildcards.seed),
+        "key": wildcards.key,
+    }
+    spec["config_hash"] = section_hash(spec)
+    return spec
+
+
+def get_tagging_eval_params(wildcards):
+    t = config["tagging"]
+    return {
+        "models": t["models"],
+        "seeds": t["seeds"],
+        "subjet_algorithm": t["subjet_algorithm"],
+        "model_options": {m: t[m] for m in ("mixer", "part", "deepsets")},
+    }
+
+
+def get_tagger_models(wildcards):
+    t = config["tagging"]
+    return [f"results/tagging/{wildcards.task}/models/{k}_seed{s}.pt" for k in t["models"] for s in t["seeds"]]
+
+
+def get_tagger_histories(wildcards):
+    t = config["tagging"]
+    return [f"results/tagging/{wildcards.task}/{k}/seed{s}.json" for k in t["models"] for s in t["seeds"]]
+
+
 def get_metrics_files(wildcards=None):
     # every analysis adds its metrics.json here
     files = ["results/events/metrics.json"]
     if config["eventvars"]["topologies"]:
         files.append("results/eventvars/metrics.json")
+    if tagging_task():
+        files.append(f"results/tagging/{tagging_task()}/metrics.json")
     if JET_PROCESSES:
         files.append("results/jets/metrics.json")
     return files
@@ -156,6 +197,8 @@ def get_final_outputs():
         out += ["results/jets/figures/distributions.png", "results/jets/figures/mean_images.png"]
     out += [f"results/datasets/{t}/card.json" for t in dataset_tasks()]
     out += [f"results/eventvars/figures/{t}.png" for t in config["eventvars"]["topologies"]]
+    if tagging_task():
+        out += [f"results/tagging/{tagging_task()}/figures/roc.png", f"results/tagging/{tagging_task()}/table.md"]
     out += get_metrics_files()
     out.append("results/summary.md")
     return out

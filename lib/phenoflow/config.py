@@ -109,6 +109,11 @@ def _cross_checks(cfg: dict[str, Any]) -> list[str]:
             problems.append(
                 f"config key 'datasets.{task}.split': fractions sum to {sum(spec['split'])}, not 1"
             )
+    tagging = cfg["tagging"]
+    if tagging["models"] and tagging["dataset"] not in cfg["datasets"]:
+        problems.append(
+            f"config key 'tagging.dataset': {tagging['dataset']!r} is not a task under 'datasets'"
+        )
     fit = cfg["eventvars"]["mass_fit"]
     if not min(fit["grid"]) < fit["true_m_A"] < max(fit["grid"]):
         problems.append("config key 'eventvars.mass_fit.true_m_A': must lie inside the grid")

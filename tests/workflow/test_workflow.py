@@ -49,7 +49,7 @@ def test_lint(tmp_path):
     assert "Congratulations" in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize(("configfile", "n_generate"), [(None, 13), ("config/paper.yaml", 610)])
+@pytest.mark.parametrize(("configfile", "n_generate"), [(None, 13), ("config/paper.yaml", 1010)])
 def test_dry_run(tmp_path, configfile, n_generate):
     wd = copy_workflow(tmp_path / "wf")
     args = ["-n"] + (["--configfile", configfile] if configfile else [])
@@ -57,7 +57,7 @@ def test_dry_run(tmp_path, configfile, n_generate):
     assert jobs["generate_events"] == n_generate
     assert jobs["convert_to_root"] == n_generate
     assert jobs["validate_events"] == 5
-    assert jobs["cluster_jets"] == {None: 8, "config/paper.yaml": 400}[configfile]
+    assert jobs["cluster_jets"] == {None: 8, "config/paper.yaml": 800}[configfile]
     assert jobs["make_dataset"] == 1
     assert jobs["train_event_variable"] == 3
     assert jobs["make_summary"] == 1

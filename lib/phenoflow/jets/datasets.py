@@ -77,6 +77,11 @@ def _arrays(jets: ak.Array, algorithms: Sequence[str], n_max: int) -> dict[str, 
     }
     const = jets["constituents"]
     order = ak.argsort(transverse_momentum(const.px, const.py), axis=1, ascending=False)
+    # constituent four-momenta aligned with `features` (pT-ordered, zero-padded): for pairwise inputs
+    padded = ak.pad_none(const[order], n_max, axis=1, clip=True)
+    out["p4"] = np.stack(
+        [ak.to_numpy(ak.fill_none(padded[f], 0.0)) for f in ("px", "py", "pz", "E")], axis=-1
+    ).astype(np.float32)
     for algo in algorithms:
         out[f"subjets_{algo}"], out[f"subjets_{algo}_mask"] = _subjet_array(jets[f"subjets_{algo}"])
         idx = ak.pad_none(const[f"subjet_{algo}"][order], n_max, axis=1, clip=True)

@@ -1,0 +1,68 @@
+"""The tagging table (markdown, like the paper's) and ``metrics.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _pm(d: Mapping[str, float] | None, fmt: str = ".4f") -> str:
+    if not d:
+        return "–"
+    if d.get("n", 1) > 1:
+        return f"{d['mean']:{fmt}} ± {d['std']:{fmt}}"
+    return f"{d['mean']:{fmt}}"
+
+
+def tagging_table(table: Mapping[str, Any]) -> str:
+    lines = [
+        "| tagger | parameters | accuracy | AUC | R30 | R50 | s/epoch | CPU jets/s (batch 1024) | CPU latency batch 1 [ms] | GPU jets/s (batch 1024) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, row in table.items():
+        speed = row.get("speed", {})
+        cpu, gpu = speed.get("cpu", {}), speed.get("cuda", {})
+        lines.append(
+            f"| {key} | {row['n_parameters']:,} | {_pm(row['accuracy'])} | {_pm(row['auc'])} | {_pm(row['r30'], '.1f')} | "
+            f"{_pm(row['r50'], '.1f')} | {_pm(row.get('seconds_per_epoch'), '.1f')} | "
+            f"{cpu.get('batch_1024', {}).get('jets_per_s', float('nan')):.0f} | "
+            f"{cpu.get('batch_1', {}).get('latency_ms', float('nan')):.2f} | "
+            f"{gpu.get('batch_1024', {}).get('jets_per_s', float('nan')):.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def tagging_metrics(table: Mapping[str, Any], task: str) -> dict[str, Any]:
+    m: dict[str, Any] = {}
+    for key, row in table.items():
+        for name in ("accuracy", "auc", "r30", "r50"):
+            d = row[name]
+            m[f"{name}_{key}"] = {
+                "value": d["mean"],
+                "uncertainty": d["std"] if d["n"] > 1 else None,
+                "unit": "",
+                "description": f"{name.upper()} of {key} on the {task} test split ({d['n']} seed(s))",
+            }
+        m[f"parameters_{key}"] = {
+            "value": row["n_parameters"],
+            "unit": "",
+            "description": f"trainable parameters of {key}",
+        }
+        for dev, s in row.get("speed", {}).items():
+            m[f"inference_{key}_{dev}_batch1024"] = {
+                "value": s["batch_1024"]["jets_per_s"],
+                "unit": "jets/s",
+                "description": f"{key} inference throughput, {dev}, batch 1024",
+            }
+            m[f"latency_{key}_{dev}_batch1"] = {
+                "value": s["batch_1"]["latency_ms"],
+                "unit": "ms",
+                "description": f"{key} latency, {dev}, batch 1",
+            }
+        if row.get("seconds_per_epoch"):
+            m[f"seconds_per_epoch_{key}"] = {
+                "value": row["seconds_per_epoch"]["mean"],
+                "unit": "s",
+                "description": f"{key} training time per epoch ({row.get('training_device')})",
+            }
+    return {"title": f"Top tagging ({task})", "metrics": m, "table": dict(table)}

@@ -1,0 +1,79 @@
+# Top tagging: train every tagger (per seed), the BDT baseline, evaluate side by side.
+
+
+rule train_tagger:
+    input:
+        dataset="results/datasets/{task}/card.json",
+    output:
+        model="results/tagging/{task}/models/{key}_seed{seed}.pt",
+        history="results/tagging/{task}/{key}/seed{seed}.json",
+    log:
+        "results/logs/tagging/{task}/{key}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/tagging/{task}/{key}_seed{seed}.tsv"
+    wildcard_constraints:
+        key=r"(mixer|part|deepsets)(_(ca|antikt|hdbscan))?",
+        seed=r"\d+",
+    params:
+        spec=get_tagging_params,
+        code=code_hash("phenoflow.analyses.tagging"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../workflow_scripts/train_tagger.py"
+
+
+rule train_bdt:
+    input:
+        dataset="results/datasets/{task}/card.json",
+    output:
+        model="results/tagging/{task}/models/bdt.pkl",
+        history="results/tagging/{task}/bdt/training.json",
+    log:
+        "results/logs/tagging/{task}/bdt.log",
+    benchmark:
+        "results/benchmarks/tagging/{task}/bdt.tsv"
+    params:
+        seed=config["seed"],
+        code=code_hash("phenoflow.analyses.tagging"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    script:
+        "../workflow_scripts/train_bdt.py"
+
+
+rule evaluate_taggers:
+    input:
+        dataset="results/datasets/{task}/card.json",
+        models=get_tagger_models,
+        histories=get_tagger_histories,
+        bdt="results/tagging/{task}/models/bdt.pkl",
+    output:
+        metrics="results/tagging/{task}/metrics.json",
+        table="results/tagging/{task}/table.md",
+        roc=report("results/tagging/{task}/figures/roc.png", category="Tagging", caption="report/tagging_roc.rst"),
+        attention=report(
+            "results/tagging/{task}/figures/attention.png", category="Tagging", caption="report/tagging_attention.rst"
+        ),
+    log:
+        "results/logs/tagging/{task}/evaluate.log",
+    benchmark:
+        "results/benchmarks/tagging/{task}/evaluate.tsv"
+    params:
+        spec=get_tagging_eval_params,
+        code=code_hash("phenoflow.analyses.tagging", "phenoflow.analyses.tagging_report", "phenoflow.plotting.tagging"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=120,
+    script:
+        "../workflow_scripts/evaluate_taggers.py"
