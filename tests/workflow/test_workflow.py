@@ -240,3 +240,16 @@ def test_tiny_eventvars(tiny):
     assert {"kendall_tau_two_body", "training_time_two_body", "training_rate_two_body"} <= set(
         metrics
     )
+
+
+def test_tiny_tagging(tiny):
+    base = tiny / "results/tagging/top_tagging"
+    metrics = json.loads((base / "metrics.json").read_text())["metrics"]
+    for key in ("mixer_ca", "part", "deepsets", "bdt"):
+        assert 0 <= metrics[f"auc_{key}"]["value"] <= 1
+    assert metrics["parameters_mixer_ca"]["value"] == 85_825
+    assert "inference_mixer_ca_cpu_batch1024" in metrics
+    assert (base / "figures/roc.png").stat().st_size > 10_000
+    assert "| mixer_ca |" in (base / "table.md").read_text()
+    # checkpoints stay beside the models, so a killed training resumes
+    assert list((base / "checkpoints").glob("mixer_ca_seed0_*.ckpt"))
