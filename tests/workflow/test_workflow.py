@@ -221,10 +221,14 @@ def test_tiny_jets_and_dataset(tiny):
 def test_jets_param_change_reruns_only_jets(tiny, tmp_path):
     wd = clone(tiny, tmp_path / "wf")
     extra = write_override(wd, "img.yaml", {"jets": {"image": {"size": 20}}})
+    # the jets, and everything trained on them, but no generation or event-variable job
     assert planned_jobs(smk(wd, *TEST, extra, "-n")) == {
         "cluster_jets": 3,
         "summarize_jets": 1,
         "make_dataset": 1,
+        "train_tagger": 3,
+        "train_bdt": 1,
+        "evaluate_taggers": 1,
         "make_summary": 1,
         "all": 1,
     }
