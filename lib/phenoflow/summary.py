@@ -10,6 +10,14 @@ from pathlib import Path
 from typing import Any
 
 
+def metric(value: Any, unit: str, description: str, uncertainty: Any = None) -> dict[str, Any]:
+    """One named figure of a ``metrics.json``: value, unit, description (and uncertainty if known)."""
+    out = {"value": value, "unit": unit, "description": description}
+    if uncertainty is not None:
+        out["uncertainty"] = uncertainty
+    return out
+
+
 def _fmt(x: Any) -> str:
     if x is None:
         return "–"

@@ -19,6 +19,7 @@ import numpy as np
 
 from phenoflow.io.parquet import iter_events, read_metadata
 from phenoflow.physics.kinematics import pt
+from phenoflow.summary import metric
 
 
 def combine_cross_sections(
@@ -100,22 +101,16 @@ def events_metrics(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     for s in stats:
         p = s["process"]
-        metrics[f"sigma_{p}"] = {
-            "value": s["sigma_pb"],
-            "uncertainty": s["sigma_err_pb"],
-            "unit": "pb",
-            "description": f"cross section of {p} (Pythia estimate, shards combined)",
-        }
-        metrics[f"n_events_{p}"] = {
-            "value": s["n_events"],
-            "unit": "",
-            "description": f"events of {p}",
-        }
-        metrics[f"mean_multiplicity_{p}"] = {
-            "value": s["multiplicity"]["mean"],
-            "unit": "",
-            "description": f"mean visible final-state multiplicity of {p}",
-        }
+        metrics[f"sigma_{p}"] = metric(
+            s["sigma_pb"],
+            "pb",
+            f"cross section of {p} (Pythia estimate, shards combined)",
+            uncertainty=s["sigma_err_pb"],
+        )
+        metrics[f"n_events_{p}"] = metric(s["n_events"], "", f"events of {p}")
+        metrics[f"mean_multiplicity_{p}"] = metric(
+            s["multiplicity"]["mean"], "", f"mean visible final-state multiplicity of {p}"
+        )
     return {"title": "Event generation", "metrics": metrics}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from phenoflow.summary import metric
+
 GOALS = {"two_body": 0.95, "one_invisible": 0.95, "two_invisible": 0.85}
 
 
@@ -15,52 +17,42 @@ def eventvars_metrics(
     for ev, hist in zip(evaluations, histories, strict=True):
         t = ev["topology"]
         ref = ev["reference"]
-        m[f"kendall_tau_{t}"] = {
-            "value": ev["kendall_tau"],
-            "unit": "",
-            "description": f"Kendall tau of V vs {ref} ({ev['n_test']} test events; goal >= {GOALS.get(t)})",
-        }
-        m[f"spearman_rs_{t}"] = {
-            "value": ev["spearman_rs"],
-            "unit": "",
-            "description": f"Spearman r_s of V vs {ref}",
-        }
-        m[f"training_time_{t}"] = {
-            "value": hist["wall_s"],
-            "unit": "s",
-            "description": f"training wall time ({hist['device']}, {hist['epochs_run']} epochs)",
-        }
-        m[f"training_rate_{t}"] = {
-            "value": hist["events_per_s"],
-            "unit": "events/s",
-            "description": f"training events per second ({hist['device']})",
-        }
+        m[f"kendall_tau_{t}"] = metric(
+            ev["kendall_tau"],
+            "",
+            f"Kendall tau of V vs {ref} ({ev['n_test']} test events; goal >= {GOALS.get(t)})",
+        )
+        m[f"spearman_rs_{t}"] = metric(ev["spearman_rs"], "", f"Spearman r_s of V vs {ref}")
+        m[f"training_time_{t}"] = metric(
+            hist["wall_s"],
+            "s",
+            f"training wall time ({hist['device']}, {hist['epochs_run']} epochs)",
+        )
+        m[f"training_rate_{t}"] = metric(
+            hist["events_per_s"], "events/s", f"training events per second ({hist['device']})"
+        )
         for name, key in (("V", "mass_fit_v"), (ref, "mass_fit_reference")):
             f = ev[key]
-            m[f"mass_resolution_{t}_{name}"] = {
-                "value": f["resolution"],
-                "uncertainty": f["resolution_error"],
-                "unit": "GeV",
-                "description": f"m_A template-fit resolution with {name} ({f['n_events']} events, m_A = {f['true_m_A']:.0f} GeV; bias {f['bias']:+.2f} GeV)",
-            }
+            m[f"mass_resolution_{t}_{name}"] = metric(
+                f["resolution"],
+                "GeV",
+                f"m_A template-fit resolution with {name} ({f['n_events']} events, m_A = {f['true_m_A']:.0f} GeV; bias {f['bias']:+.2f} GeV)",
+                uncertainty=f["resolution_error"],
+            )
         if "information" in ev:
             info = ev["information"]
-            m[f"aux_bce_{t}_V"] = {
-                "value": info["bce_v"],
-                "unit": "",
-                "description": "validation BCE of the auxiliary classifier given V alone (lower = more information on Theta)",
-            }
-            m[f"aux_bce_{t}_{ref}"] = {
-                "value": info["bce_reference"],
-                "unit": "",
-                "description": f"the same given {ref} alone",
-            }
+            m[f"aux_bce_{t}_V"] = metric(
+                info["bce_v"],
+                "",
+                "validation BCE of the auxiliary classifier given V alone (lower = more information on Theta)",
+            )
+            m[f"aux_bce_{t}_{ref}"] = metric(
+                info["bce_reference"], "", f"the same given {ref} alone"
+            )
         for j, comp in enumerate(ev.get("components", [])):
             if len(ev["components"]) > 1:
                 best = max(comp, key=lambda k: abs(comp[k]))
-                m[f"component{j}_{t}"] = {
-                    "value": comp[best],
-                    "unit": "",
-                    "description": f"V{j}: largest |Kendall tau| is with {best}; all: {comp}",
-                }
+                m[f"component{j}_{t}"] = metric(
+                    comp[best], "", f"V{j}: largest |Kendall tau| is with {best}; all: {comp}"
+                )
     return {"title": "Deep-learned event variables", "metrics": m}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from phenoflow.summary import metric
+
 
 def _pm(d: Mapping[str, float] | None, fmt: str = ".4f") -> str:
     if not d:
@@ -37,32 +39,26 @@ def tagging_metrics(table: Mapping[str, Any], task: str) -> dict[str, Any]:
     for key, row in table.items():
         for name in ("accuracy", "auc", "r30", "r50"):
             d = row[name]
-            m[f"{name}_{key}"] = {
-                "value": d["mean"],
-                "uncertainty": d["std"] if d["n"] > 1 else None,
-                "unit": "",
-                "description": f"{name.upper()} of {key} on the {task} test split ({d['n']} seed(s))",
-            }
-        m[f"parameters_{key}"] = {
-            "value": row["n_parameters"],
-            "unit": "",
-            "description": f"trainable parameters of {key}",
-        }
+            m[f"{name}_{key}"] = metric(
+                d["mean"],
+                "",
+                f"{name.upper()} of {key} on the {task} test split ({d['n']} seed(s))",
+                uncertainty=d["std"] if d["n"] > 1 else None,
+            )
+        m[f"parameters_{key}"] = metric(row["n_parameters"], "", f"trainable parameters of {key}")
         for dev, s in row.get("speed", {}).items():
-            m[f"inference_{key}_{dev}_batch1024"] = {
-                "value": s["batch_1024"]["jets_per_s"],
-                "unit": "jets/s",
-                "description": f"{key} inference throughput, {dev}, batch 1024",
-            }
-            m[f"latency_{key}_{dev}_batch1"] = {
-                "value": s["batch_1"]["latency_ms"],
-                "unit": "ms",
-                "description": f"{key} latency, {dev}, batch 1",
-            }
+            m[f"inference_{key}_{dev}_batch1024"] = metric(
+                s["batch_1024"]["jets_per_s"],
+                "jets/s",
+                f"{key} inference throughput, {dev}, batch 1024",
+            )
+            m[f"latency_{key}_{dev}_batch1"] = metric(
+                s["batch_1"]["latency_ms"], "ms", f"{key} latency, {dev}, batch 1"
+            )
         if row.get("seconds_per_epoch"):
-            m[f"seconds_per_epoch_{key}"] = {
-                "value": row["seconds_per_epoch"]["mean"],
-                "unit": "s",
-                "description": f"{key} training time per epoch ({row.get('training_device')})",
-            }
+            m[f"seconds_per_epoch_{key}"] = metric(
+                row["seconds_per_epoch"]["mean"],
+                "s",
+                f"{key} training time per epoch ({row.get('training_device')})",
+            )
     return {"title": f"Top tagging ({task})", "metrics": m, "table": dict(table)}

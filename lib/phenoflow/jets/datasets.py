@@ -23,8 +23,9 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from phenoflow.io.parquet import read_metadata
-from phenoflow.jets.pipeline import JET_FIELDS, SCALAR_SUBSTRUCTURE
+from phenoflow.jets.pipeline import JET_FIELDS, SCALAR_SUBSTRUCTURE, selection_efficiencies
 from phenoflow.physics.kinematics import pt as transverse_momentum
+from phenoflow.validation import combine_cross_sections
 
 SPLITS = ("train", "val", "test")
 MAX_SUBJETS = 10
@@ -226,15 +227,11 @@ def _card(
 ) -> dict[str, Any]:
     procs = {}
     for name, p in processes.items():
-        sig = [(s, e, n) for s, e, n in p["sigma_pb"] if s is not None]
-        w = np.array([n for _, _, n in sig], dtype=float)
-        sigma = float((w * [s for s, _, _ in sig]).sum() / w.sum()) if sig and w.sum() else None
-        sigma_err = (
-            float(np.sqrt((w**2 * np.array([e or 0.0 for _, e, _ in sig]) ** 2).sum()) / w.sum())
-            if sig and w.sum()
-            else None
-        )
-        n_ev = max(p["n_events"], 1)
+        sig = [(s, e or 0.0, n) for s, e, n in p["sigma_pb"] if s is not None]
+        sigma = sigma_err = None
+        if sig and sum(n for _, _, n in sig):
+            sigma, sigma_err = combine_cross_sections(*zip(*sig, strict=True))
+        eff = selection_efficiencies(p)
         procs[name] = {
             "index": proc_index[name],
             "label": p["label"],
@@ -243,12 +240,9 @@ def _card(
             "n_jets": p["n_jets"],
             "sigma_pb": sigma,
             "sigma_err_pb": sigma_err,
-            "jets_per_event": p["n_jets"] / n_ev,
-            "event_efficiency": p["n_events_with_jet"] / n_ev,
-            "window_jets_per_event": p["n_jets_window"] / n_ev,
-            "truth_match_efficiency": p["n_jets"] / max(p["n_jets"] + p["n_unmatched_dropped"], 1),
+            **eff,
             "n_unmatched_dropped": p["n_unmatched_dropped"],
-            "fiducial_sigma_pb": None if sigma is None else sigma * p["n_jets"] / n_ev,
+            "fiducial_sigma_pb": None if sigma is None else sigma * eff["jets_per_event"],
         }
     return {
         "task": task,

@@ -103,6 +103,18 @@ class ChunkCounts:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
 
+def selection_efficiencies(counts: Mapping[str, int]) -> dict[str, float]:
+    """Jets per event, fraction of events with a jet and truth-matching efficiency from summed counts."""
+    n_ev = max(counts["n_events"], 1)
+    return {
+        "jets_per_event": counts["n_jets"] / n_ev,
+        "event_efficiency": counts["n_events_with_jet"] / n_ev,
+        "window_jets_per_event": counts["n_jets_window"] / n_ev,
+        "truth_match_efficiency": counts["n_jets"]
+        / max(counts["n_jets"] + counts["n_unmatched_dropped"], 1),
+    }
+
+
 def process_events(
     events: ak.Array, kind: str, config: JetsConfig, source: str = "events"
 ) -> tuple[ak.Array, ChunkCounts]:

@@ -11,7 +11,9 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from phenoflow.io.parquet import read_metadata
+from phenoflow.jets.pipeline import selection_efficiencies
 from phenoflow.physics.kinematics import mass
+from phenoflow.summary import metric
 
 HISTOGRAMS: dict[str, tuple[float, float, int, str]] = {
     "jet_mass": (0.0, 300.0, 60, "jet mass [GeV]"),
@@ -123,10 +125,7 @@ def jets_summary(files: Mapping[str, Sequence[str | os.PathLike[str]]]) -> dict[
             "w_candidate_median": float(np.median(w)) if w.size else None,
         }
     for p in processes.values():
-        n_ev = max(p["n_events"], 1)
-        p["jets_per_event"] = p["n_jets"] / n_ev
-        p["event_efficiency"] = p["n_events_with_jet"] / n_ev
-        p["truth_match_efficiency"] = p["n_jets"] / max(p["n_jets"] + p["n_unmatched_dropped"], 1)
+        p.update(selection_efficiencies(p))
     return {
         "binning": {
             k: {"low": lo, "high": hi, "bins": nb, "label": lab}
@@ -141,39 +140,29 @@ def jets_metrics(summary: Mapping[str, Any]) -> dict[str, Any]:
     """``results/jets/metrics.json`` content."""
     m: dict[str, Any] = {}
     for proc, p in summary["processes"].items():
-        m[f"jets_per_event_{proc}"] = {
-            "value": p["jets_per_event"],
-            "unit": "",
-            "description": f"selected fat jets per {proc} event",
-        }
-        m[f"event_efficiency_{proc}"] = {
-            "value": p["event_efficiency"],
-            "unit": "",
-            "description": f"fraction of {proc} events with a selected jet",
-        }
-        m[f"truth_match_efficiency_{proc}"] = {
-            "value": p["truth_match_efficiency"],
-            "unit": "",
-            "description": f"fraction of {proc} window jets kept by truth matching",
-        }
+        m[f"jets_per_event_{proc}"] = metric(
+            p["jets_per_event"], "", f"selected fat jets per {proc} event"
+        )
+        m[f"event_efficiency_{proc}"] = metric(
+            p["event_efficiency"], "", f"fraction of {proc} events with a selected jet"
+        )
+        m[f"truth_match_efficiency_{proc}"] = metric(
+            p["truth_match_efficiency"],
+            "",
+            f"fraction of {proc} window jets kept by truth matching",
+        )
     for cls, c in summary["classes"].items():
-        m[f"n_jets_{cls}"] = {"value": c["n_jets"], "unit": "", "description": f"{cls} jets"}
-        m[f"sd_mass_peak_{cls}"] = {
-            "value": c["sd_mass_peak"],
-            "unit": "GeV",
-            "description": f"mode of the soft-drop mass of {cls} jets (5 GeV bins)",
-        }
-        m[f"tau32_median_{cls}"] = {
-            "value": c["tau32_median"],
-            "unit": "",
-            "description": f"median tau32 of {cls} jets",
-        }
+        m[f"n_jets_{cls}"] = metric(c["n_jets"], "", f"{cls} jets")
+        m[f"sd_mass_peak_{cls}"] = metric(
+            c["sd_mass_peak"], "GeV", f"mode of the soft-drop mass of {cls} jets (5 GeV bins)"
+        )
+        m[f"tau32_median_{cls}"] = metric(c["tau32_median"], "", f"median tau32 of {cls} jets")
         if c["w_candidate_peak"] is not None:
-            m[f"w_candidate_peak_{cls}"] = {
-                "value": c["w_candidate_peak"],
-                "unit": "GeV",
-                "description": f"mode of the min. pair mass of the 3 leading CA subjets, {cls} jets (4 GeV bins)",
-            }
+            m[f"w_candidate_peak_{cls}"] = metric(
+                c["w_candidate_peak"],
+                "GeV",
+                f"mode of the min. pair mass of the 3 leading CA subjets, {cls} jets (4 GeV bins)",
+            )
     return {"title": "Jets", "metrics": m}
 
 

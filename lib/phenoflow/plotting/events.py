@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -11,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+
+from phenoflow.plotting import save_figure
 
 
 def _fmt_sigma(v: float | None, e: float | None) -> str:
@@ -46,9 +47,4 @@ def plot_event_validation(stats: dict[str, Any], path: str | os.PathLike[str]) -
     table.set_fontsize(9)
     table.scale(1, 1.3)
     fig.suptitle(f"{stats['process']}: {stats['n_events']} events")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Agg PNGs carry no date; fixed metadata keeps the file reproducible
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, path)

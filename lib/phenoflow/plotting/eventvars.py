@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -14,14 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
+from phenoflow.plotting import save_figure
+
 LABELS = {"m_bc": r"$m_{bc}$ [GeV]", "m_T": r"$m_T$ [GeV]", "m_T2": r"$m_{T2}$ [GeV]"}
-
-
-def _save(fig: Any, path: str | os.PathLike[str]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
 
 
 def plot_eventvar(
@@ -71,7 +65,7 @@ def plot_eventvar(
     ax.set_ylabel("pseudo-experiments")
     ax.set_title(f"template fit, {fv['n_events']} events per pseudo-experiment", fontsize=9)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_training(history: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
@@ -81,4 +75,4 @@ def plot_training(history: Mapping[str, Any], path: str | os.PathLike[str]) -> N
     ax.set_xlabel("epoch")
     ax.set_ylabel("BCE loss")
     ax.legend()
-    _save(fig, path)
+    save_figure(fig, path)

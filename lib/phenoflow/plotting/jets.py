@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -14,14 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
+from phenoflow.plotting import save_figure
+
 COLORS = {"top": "tab:red", "qcd": "tab:blue", "higgs": "tab:green"}
-
-
-def _save(fig: Any, path: str | os.PathLike[str]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
 
 
 def plot_distributions(summary: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
@@ -49,7 +43,7 @@ def plot_distributions(summary: Mapping[str, Any], path: str | os.PathLike[str])
             ax.axvline(80.4, color="gray", ls=":", lw=1)
         ax.legend(fontsize=8)
     axes.flat[-1].axis("off")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_mean_images(
@@ -79,4 +73,4 @@ def plot_mean_images(
         ax.set_xlabel(r"$\Delta\eta'$ (centred, rotated, flipped)")
         ax.set_ylabel(r"$\Delta\phi'$")
         fig.colorbar(im, ax=ax, label="pT fraction per pixel")
-    _save(fig, path)
+    save_figure(fig, path)

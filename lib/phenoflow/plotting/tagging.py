@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -13,12 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-
-def _save(fig: Any, path: str | os.PathLike[str]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
+from phenoflow.plotting import save_figure
 
 
 def plot_roc(
@@ -36,7 +30,7 @@ def plot_roc(
     ax.set_ylabel(r"background rejection $1/\epsilon_B$")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_attention(
@@ -57,4 +51,4 @@ def plot_attention(
     if not classes:
         axes[0][0].text(0.5, 0.5, "no attention map", ha="center")
         axes[0][0].axis("off")
-    _save(fig, path)
+    save_figure(fig, path)
