@@ -1,7 +1,7 @@
 """Logging for workflow jobs: everything into the rule's log file.
 
 ``job_logging(path)`` sends Python logging to the log file and to the
-terminal, and redirects the process's own stdout/stderr file descriptors
+terminal (and, under Slurm, which job, node, partition and GPUs it got), and redirects the process's own stdout/stderr file descriptors
 (where Pythia's C++ code prints) into the log file too.  An exception
 raised inside the block is logged in both places before it propagates.
 """
@@ -16,6 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def slurm_job_line(environ: dict[str, str] | None = None) -> str:
+    """Where a job runs under Slurm: job id, node, partition and the GPUs it was given."""
+    env = os.environ if environ is None else environ
+    gpus = env.get("SLURM_JOB_GPUS") or env.get("SLURM_STEP_GPUS") or "none"
+    return (
+        f"slurm job {env.get('SLURM_JOB_ID', '?')} on node {env.get('SLURMD_NODENAME', '?')}, "
+        f"partition {env.get('SLURM_JOB_PARTITION', '?')}, gpus {gpus}"
+    )
 
 
 @contextlib.contextmanager
@@ -45,6 +55,8 @@ def job_logging(
         handler = logging.StreamHandler(stream)
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
+    if "SLURM_JOB_ID" in os.environ:
+        root.info("%s", slurm_job_line())
     try:
         yield root
     except BaseException as exc:

@@ -24,6 +24,8 @@ IGNORE = shutil.ignore_patterns(
     ".ruff_cache",
 )
 
+TEST = ("--configfile", "config/test.yaml")
+
 
 def copy_workflow(dst: Path) -> Path:
     shutil.copytree(ROOT, dst, ignore=IGNORE)

@@ -16,21 +16,12 @@ import pytest
 import uproot
 
 from phenoflow.io.parquet import read_events, read_metadata
-from tests.workflow.helpers import copy_workflow, env, planned_jobs, smk, write_override
+from tests.workflow.helpers import TEST, copy_workflow, env, planned_jobs, smk, write_override
 
 pytestmark = pytest.mark.workflow
 
-TEST = ("--configfile", "config/test.yaml")
 SHARDS = ["ttbar_had/shard0", "ttbar_had/shard1", "qcd_dijet/shard0", "zmumu_ee/shard0"]
 JETS = ["ttbar_had/shard0", "ttbar_had/shard1", "qcd_dijet/shard0"]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """The tiny workflow, run once; tests that change it work on copies."""
-    wd = copy_workflow(tmp_path_factory.mktemp("tiny") / "wf")
-    smk(wd, *TEST)
-    return wd
 
 
 def clone(src, dst):

@@ -1,8 +1,9 @@
-"""A throw-away single-node Slurm cluster on loopback, for the (upcoming) Slurm workflow test.
+"""A throw-away single-node Slurm cluster on loopback, for the Slurm workflow test.
 
 Starts munged, slurmctld and slurmd as root with state in a temporary
-directory, declares one GPU gres (Count only, no device file) and two
-partitions (cpu, gpu); ``stop()`` kills the daemons by process id.
+directory, declares one GPU gres (backed by /dev/null as a stand-in device
+file) and two partitions (cpu, gpu); ``stop()`` kills the daemons by
+process id and puts back whatever /etc/slurm held before.
 Needs Debian's slurm-wlm and munge (installed by ``ensure_installed``).
 """
 
@@ -64,7 +65,6 @@ class SlurmCluster:
         for d in ("state", "spool", "log", "munge"):
             (r / d).mkdir(parents=True, exist_ok=True)
         host = socket.gethostname()
-        cpus = os.cpu_count() or 2
         self.conf.write_text(
             f"""ClusterName=phenoflow
 SlurmctldHost={host}(127.0.0.1)
@@ -97,7 +97,10 @@ KillWait=5
 MinJobAge=300
 SlurmctldTimeout=30
 SlurmdTimeout=30
-NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory=16000 Gres=gpu:1 State=UNKNOWN
+# the node advertises what the profile's GPU rules ask for (8 CPUs, 32 GB), more than
+# this machine has; config_overrides keeps slurmd from draining it for that
+SlurmdParameters=config_overrides
+NodeName={host} NodeAddr=127.0.0.1 CPUs=16 RealMemory=64000 Gres=gpu:1 State=UNKNOWN
 PartitionName=cpu Nodes={host} Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes={host} MaxTime=INFINITE State=UP
 """

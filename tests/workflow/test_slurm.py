@@ -1,0 +1,224 @@
+"""The tiny workflow through a real one-node Slurm cluster and profiles/slurm.
+
+The module fixture installs slurm-wlm and munge when missing (root and
+apt-get needed; otherwise every test here is skipped and pytest -ra says
+why), starts munged, slurmctld and slurmd on loopback, runs config/test.yaml
+with ``--workflow-profile profiles/slurm`` while cancelling one running
+generation job with ``scancel`` (the profile's ``retries`` must resubmit
+it), and stops the daemons by process id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import awkward as ak
+import pytest
+import torch
+import uproot
+
+from tests.workflow.helpers import TEST, copy_workflow, env
+from tests.workflow.slurm_cluster import SlurmCluster, ensure_installed
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
+
+GPU_RULES = {"train_event_variable", "train_tagger", "evaluate_taggers"}
+# timing fields are the only thing allowed to differ between two runs
+TIMING = re.compile(r"wall|seconds|per_s|time|speed|latency", re.IGNORECASE)
+
+
+@dataclass
+class SlurmRun:
+    workdir: Path
+    proc: subprocess.CompletedProcess
+    wall_s: float
+    cancelled: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.proc.stdout + self.proc.stderr
+
+
+def _cancel_one_running(cluster: SlurmCluster, rule: str, done: threading.Event, out: list):
+    """scancel the first job of ``rule`` seen RUNNING (the scheduler kills it)."""
+    while not done.is_set() and not out:
+        q = subprocess.run(
+            ["squeue", "-h", "-t", "RUNNING", "-o", "%i %k"],
+            env=cluster.env,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for line in q.splitlines():
+            jobid, _, comment = line.partition(" ")
+            if comment.startswith(f"rule_{rule}_"):
+                subprocess.run(["scancel", jobid], env=cluster.env, check=True)
+                out.append(jobid)
+                return
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def slurm_run(tmp_path_factory):
+    reason = ensure_installed()
+    if reason:
+        pytest.skip(f"Slurm test skipped: {reason}")
+    cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
+    cluster.start()
+    try:
+        wd = copy_workflow(tmp_path_factory.mktemp("slurmwf") / "wf")
+        cmd = [
+            sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm", *TEST,
+            # the test cluster has no Slurm accounting: poll with squeue, not sacct
+            "--slurm-status-command", "squeue",
+            "--default-resources", "slurm_account=test",
+            "--slurm-keep-successful-logs",
+            "--slurm-init-seconds-before-status-checks", "1",
+            "--seconds-between-status-checks", "2",
+            "--latency-wait", "5", "--jobs", "6", "--verbose",
+        ]  # fmt: skip
+        done, cancelled = threading.Event(), []
+        killer = threading.Thread(
+            target=_cancel_one_running, args=(cluster, "generate_events", done, cancelled)
+        )
+        killer.start()
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                cmd, cwd=wd, env={**env(), **cluster.env}, capture_output=True, text=True,
+                timeout=600,
+            )  # fmt: skip
+        finally:
+            done.set()
+            killer.join()
+        run = SlurmRun(wd, proc, time.perf_counter() - t0, cancelled)
+        print(f"tiny workflow through Slurm: {run.wall_s:.0f} s")
+        yield run
+    finally:
+        cluster.stop()
+
+
+def _jobs(text: str) -> list[dict]:
+    """Rule, local flag, log files and Snakemake job id of every job in a (verbose) run log."""
+    jobs, cur = [], None
+    for line in text.splitlines():
+        m = re.match(r"^(local)?rule (\w+):$", line.strip())
+        if m:
+            cur = {"rule": m.group(2), "local": bool(m.group(1)), "log": [], "jobid": None}
+            jobs.append(cur)
+        elif cur is not None and line.strip().startswith("log: "):
+            cur["log"] = [p.strip() for p in line.strip()[5:].split(",")]
+        elif cur is not None and line.strip().startswith("jobid: "):
+            cur["jobid"] = int(line.strip()[7:])
+            cur = None
+    return jobs
+
+
+def _submitted(text: str) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for job, sid in re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", text):
+        out.setdefault(int(job), []).append(sid)
+    return out
+
+
+def test_workflow_completes_through_slurm(slurm_run):
+    assert slurm_run.proc.returncode == 0, slurm_run.text[-5000:]
+    assert "steps (100%) done" in slurm_run.text
+
+
+def test_every_job_ran_as_a_slurm_job(slurm_run):
+    jobs = [j for j in _jobs(slurm_run.text) if j["jobid"] is not None]
+    submitted = _submitted(slurm_run.text)
+    remote = [j for j in jobs if not j["local"]]
+    assert {j["rule"] for j in remote} >= {"generate_events", "cluster_jets", "train_tagger"}
+    for job in remote:
+        ids = submitted.get(job["jobid"])
+        assert ids, f"{job['rule']} (job {job['jobid']}) was never submitted to Slurm"
+        for log in job["log"]:
+            text = (slurm_run.workdir / log).read_text()
+            found = re.findall(r"slurm job (\d+) on node", text)
+            assert found, f"{log} has no Slurm job id"
+            assert found[-1] in ids, f"{log}: job id {found[-1]} not among submitted {ids}"
+            # the scheduler's own log of that job exists too
+            assert list((slurm_run.workdir / ".snakemake/slurm_logs").rglob(f"{found[-1]}.log"))
+    # local rules (gathering metrics) stay on the submit host, as the Snakefile says
+    assert {j["rule"] for j in jobs if j["local"]} <= {
+        "all", "summarize_events", "summarize_jets", "summarize_eventvars", "make_summary",
+    }  # fmt: skip
+
+
+def test_training_jobs_were_given_a_gpu(slurm_run):
+    seen = set()
+    for job in _jobs(slurm_run.text):
+        if job["rule"] in GPU_RULES and job["jobid"] is not None:
+            for log in job["log"]:
+                text = (slurm_run.workdir / log).read_text()
+                assert re.search(r"partition gpu, gpus \d", text), f"{log}: no GPU allocation"
+                seen.add(job["rule"])
+    assert seen == GPU_RULES
+    assert re.search(r"sbatch call: .*-p gpu .*--gpus=1", slurm_run.text)
+
+
+def test_job_killed_by_the_scheduler_is_retried(slurm_run):
+    assert slurm_run.cancelled, "no running generation job was seen to cancel"
+    sid = slurm_run.cancelled[0]
+    text = slurm_run.text
+    assert re.search(rf"Error in rule generate_events:.*?external_jobid: {sid}", text, re.S), (
+        f"cancelled Slurm job {sid} not reported as failed"
+    )
+    job = next(
+        int(j)
+        for j, s in re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", text)
+        if s == sid
+    )
+    assert len(_submitted(text)[job]) >= 2, f"job {job} (Slurm {sid}) was not resubmitted"
+
+
+def _is_timing(key: str, value) -> bool:
+    unit = value.get("unit", "") if isinstance(value, dict) else ""
+    return bool(TIMING.search(key)) or unit in ("s", "ms") or unit.endswith("/s")
+
+
+def _strip_timing(obj):
+    if isinstance(obj, dict):
+        return {k: _strip_timing(v) for k, v in obj.items() if not _is_timing(k, v)}
+    if isinstance(obj, list):
+        return [_strip_timing(v) for v in obj]
+    return obj
+
+
+def test_outputs_identical_to_local_run(slurm_run, tiny):
+    local = tiny / "results"
+    remote = slurm_run.workdir / "results"
+    files = sorted(
+        p.relative_to(local)
+        for p in local.rglob("*")
+        if p.is_file() and p.relative_to(local).parts[0] not in ("logs", "benchmarks")
+    )
+    assert len(files) > 50
+    for rel in files:
+        a, b = local / rel, remote / rel
+        assert b.exists(), f"{rel} missing from the Slurm run"
+        if rel.suffix == ".root":  # headers carry a date and UUID; contents must agree
+            with uproot.open(a) as fa, uproot.open(b) as fb:
+                assert ak.to_list(fa["events"].arrays()) == ak.to_list(fb["events"].arrays())
+        elif rel.suffix == ".ckpt":  # resumable state also holds epoch timings
+            ca, cb = (torch.load(p, weights_only=False) for p in (a, b))
+            for key in ("model", "best_state"):
+                assert all(torch.equal(ca[key][k], cb[key][k]) for k in ca[key]), f"{rel} {key}"
+        elif rel.suffix == ".json":
+            ja, jb = (json.loads(p.read_text()) for p in (a, b))
+            # (compared as text so that NaN equals NaN)
+            assert json.dumps(_strip_timing(ja), sort_keys=True) == json.dumps(
+                _strip_timing(jb), sort_keys=True
+            ), f"{rel} differs beyond timings"
+        elif rel.suffix == ".md":  # tables rendered from the metrics.json compared above
+            continue
+        else:
+            assert a.read_bytes() == b.read_bytes(), f"{rel} differs between Slurm and local"
