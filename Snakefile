@@ -18,6 +18,7 @@ include: "rules/validate.smk"
 include: "rules/jets.smk"
 include: "rules/eventvars.smk"
 include: "rules/tagging.smk"
+include: "rules/scan.smk"
 include: "rules/summary.smk"
 
 
@@ -34,3 +35,4 @@ localrules:
     make_summary,
     summarize_jets,
     summarize_eventvars,
+    summarize_scan,

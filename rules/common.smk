@@ -8,6 +8,7 @@ sys.path.insert(0, LIB)
 
 from phenoflow.codehash import code_hash
 from phenoflow.config import ConfigError, section_hash, validate_config
+from phenoflow.seeds import derive_seed
 from phenoflow.workflow import export_library_path
 
 export_library_path(LIB)
@@ -174,6 +175,21 @@ def get_tagger_histories(wildcards):
     return [f"results/tagging/{wildcards.task}/{k}/seed{s}.json" for k in t["models"] for s in t["seeds"]]
 
 
+def get_scan_params(wildcards):
+    sc = config["scan"]
+    return {
+        "objective": wildcards.objective,
+        "n_calls": sc["n_calls"],
+        "classifier": sc["classifier"],
+        "options": sc["options"],
+        "seed": derive_seed(config["seed"], "scan", wildcards.objective, modulus=2**31 - 1),
+    }
+
+
+def get_scan_smote_input(wildcards=None):
+    return ["results/scan/smote/study.json"] if config["scan"]["smote"]["seeds"] else []
+
+
 def get_metrics_files(wildcards=None):
     # every analysis adds its metrics.json here
     files = ["results/events/metrics.json"]
@@ -183,6 +199,8 @@ def get_metrics_files(wildcards=None):
         files.append(f"results/tagging/{tagging_task()}/metrics.json")
     if JET_PROCESSES:
         files.append("results/jets/metrics.json")
+    if config["scan"]["objectives"]:
+        files.append("results/scan/metrics.json")
     return files
 
 
@@ -199,6 +217,7 @@ def get_final_outputs():
     out += [f"results/eventvars/figures/{t}.png" for t in config["eventvars"]["topologies"]]
     if tagging_task():
         out += [f"results/tagging/{tagging_task()}/figures/roc.png", f"results/tagging/{tagging_task()}/table.md"]
+    out += [f"results/scan/figures/{o}.png" for o in config["scan"]["objectives"]]
     out += get_metrics_files()
     out.append("results/summary.md")
     return out

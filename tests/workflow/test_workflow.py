@@ -12,6 +12,7 @@ import time
 
 import awkward as ak
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import uproot
 
@@ -52,6 +53,8 @@ def test_dry_run(tmp_path, configfile, n_generate):
     assert jobs["make_dataset"] == 1
     assert jobs["train_event_variable"] == 3
     assert jobs["make_summary"] == 1
+    assert jobs["scan_function"] == 3
+    assert jobs["scan_smote_study"] == 1
 
 
 def test_tiny_outputs(tiny):
@@ -144,6 +147,8 @@ def test_same_config_gives_identical_outputs(tiny, tmp_path):
             f"dataset {name} differs"
         )
     # (results/summary.md also holds training wall times, which differ between runs)
+    a = (tiny / "results/scan/cosine_2d_5_7/points.parquet").read_bytes()
+    assert a == (wd / "results/scan/cosine_2d_5_7/points.parquet").read_bytes(), "scan differs"
     for name in ("results/events/metrics.json", "results/jets/metrics.json"):
         assert (tiny / name).read_text() == (wd / name).read_text()
 
@@ -248,3 +253,20 @@ def test_tiny_tagging(tiny):
     assert "| mixer_ca |" in (base / "table.md").read_text()
     # checkpoints stay beside the models, so a killed training resumes
     assert list((base / "checkpoints").glob("mixer_ca_seed0_*.ckpt"))
+
+
+def test_tiny_scan(tiny):
+    table = pq.read_table(tiny / "results/scan/cosine_2d_5_7/points.parquet")
+    assert {"method", "x0", "x1", "value", "in_target", "iteration", "origin"} <= set(
+        table.column_names
+    )
+    methods = table.column("method").to_numpy(zero_copy_only=False)
+    # every method on the same budget, never more
+    for method in ("ml_regressor", "random", "mcmc"):
+        assert 0 < np.count_nonzero(methods == method) <= 1500
+    metrics = json.loads((tiny / "results/scan/metrics.json").read_text())["metrics"]
+    assert metrics["cosine_2d_5_7_ml_regressor_cells_found"]["value"] >= 1
+    assert "smote_seeds_fewer_calls" in metrics
+    for fig in ("cosine_2d_5_7", "smote"):
+        assert (tiny / f"results/scan/figures/{fig}.png").stat().st_size > 10_000
+    assert "MLscanner" in (tiny / "results/summary.md").read_text()

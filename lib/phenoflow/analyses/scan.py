@@ -1,0 +1,190 @@
+"""The scan stage (MLscanner, arXiv:2207.09959) as the workflow runs it.
+
+* :func:`run_function_scan`: one cosine test function scanned by the ML scanner,
+  uniform random sampling and MCMC on the same budget; every evaluated point to
+  Parquet, the study to JSON.
+* :func:`run_smote_study`: with and without SMOTE on a target of < 1% volume.
+* :func:`run_zprime_scan`: the allowed Z' region from pseudo-measurements of
+  sigma(pp -> e+e-) in mass bins, computed with the project's Drell-Yan calculator.
+* :func:`scan_metrics`: the table of ``results/scan/metrics.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from phenoflow.scan.objectives import (
+    FUNCTION_2D_2_2,
+    FUNCTION_2D_5_7,
+    FUNCTION_3D,
+    CosineLikelihood,
+)
+from phenoflow.scan.result import ScanResult
+from phenoflow.summary import metric
+
+log = logging.getLogger(__name__)
+
+FUNCTIONS: dict[str, CosineLikelihood] = {
+    "cosine_3d": FUNCTION_3D,
+    "cosine_2d_5_7": FUNCTION_2D_5_7,
+    "cosine_2d_2_2": FUNCTION_2D_2_2,
+}
+
+
+def points_table(scans: Mapping[str, ScanResult], names: Sequence[str] | None = None) -> pa.Table:
+    """One row per evaluated point of every scan: method, parameters, value, verdict, iteration."""
+    cols: dict[str, list[np.ndarray]] = {}
+    for method, r in scans.items():
+        d = r.points.shape[1]
+        labels = list(names) if names is not None else [f"x{i}" for i in range(d)]
+        block = {
+            "method": np.full(r.n_calls, method),
+            **{labels[i]: r.points[:, i] for i in range(d)},
+            "value": np.asarray(r.values, dtype=np.float64),
+            "in_target": np.asarray(r.in_target, dtype=bool),
+            "iteration": np.asarray(r.iteration, dtype=np.int64),
+            "origin": np.asarray(r.origin, dtype=str),
+        }
+        for k, v in block.items():
+            cols.setdefault(k, []).append(v)
+    return pa.table({k: np.concatenate(v) for k, v in cols.items()})
+
+
+def write_points(table: pa.Table, path: str | os.PathLike[str]) -> None:
+    """Atomic, reproducible Parquet (zstd, no creation timestamp in the file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def run_function_scan(
+    objective: str,
+    n_calls: int,
+    seed: int,
+    options: Mapping[str, Any],
+    classifier: bool,
+    points_path: str | os.PathLike[str],
+) -> tuple[dict[str, Any], dict[str, ScanResult]]:
+    """Scan ``FUNCTIONS[objective]`` with every method; write the points; return the study."""
+    from phenoflow.scan.studies import function_study
+
+    if objective not in FUNCTIONS:
+        raise ValueError(
+            f"unknown scan objective {objective!r}; expected one of {sorted(FUNCTIONS)}"
+        )
+    f = FUNCTIONS[objective]
+    study, scans = function_study(f, n_calls, seed, classifier, dict(options))
+    study["objective"] = objective
+    for method, s in study["methods"].items():
+        log.info(
+            "%s %s: %d in target of %d calls, %d/%d cells, gain %.1f",
+            objective, method, s["n_in_target"], s["n_calls"], s["cells_found"], s["n_cells"],
+            s["gain"],
+        )  # fmt: skip
+    write_points(points_table(scans), points_path)
+    return study, scans
+
+
+def run_smote_study(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """With and without SMOTE on a rare target (``spec``: seeds, n_calls, n_wanted, dim, volume_fraction)."""
+    from phenoflow.scan.studies import smote_study
+
+    return smote_study(
+        seeds=tuple(spec["seeds"]),
+        n_calls=int(spec["n_calls"]),
+        n_wanted=int(spec["n_wanted"]),
+        dim=int(spec["dim"]),
+        volume_fraction=float(spec["volume_fraction"]),
+    )
+
+
+def scan_metrics(
+    studies: Sequence[Mapping[str, Any]],
+    smote: Mapping[str, Any] | None,
+    zprime: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """``results/scan/metrics.json``: efficiency, coverage and call savings per objective."""
+    m: dict[str, Any] = {}
+    for st in studies:
+        obj = st["objective"]
+        for method, s in st["methods"].items():
+            eff = np.asarray(s["efficiency_per_iteration"], dtype=float)
+            late = eff[5:] if len(eff) > 5 else eff[-1:]
+            key = f"{obj}_{method}"
+            m[f"{key}_n_in_target"] = metric(
+                s["n_in_target"], "points", f"in-target points from {s['n_calls']} calls"
+            )
+            m[f"{key}_gain"] = metric(
+                s["gain"],
+                "x",
+                "calls a uniform scan needs for as many in-target points / calls used",
+            )
+            m[f"{key}_cells_found"] = metric(
+                s["cells_found"], "cells", f"target cells with >= 1 point (of {s['n_cells']})"
+            )
+            m[f"{key}_max_cell_deviation"] = metric(
+                s["max_abs_deviation"], "", "max |cell population / mean - 1| (goal <= 0.5)"
+            )
+            if method.startswith("ml_"):
+                m[f"{key}_min_efficiency_from_it5"] = metric(
+                    float(np.nanmin(late)),
+                    "",
+                    "lowest in-target fraction per iteration from iteration 5 on (goal >= 0.9)",
+                )
+            m[f"{key}_seconds"] = metric(s["seconds"], "s", "wall time of the scan")
+    if smote:
+        for variant, row in smote["summary"].items():
+            if isinstance(row, dict):
+                m[f"smote_{variant}_calls_to_{smote['n_wanted']}"] = metric(
+                    row["mean_calls_to_n_wanted"], "calls",
+                    f"mean over {smote['summary']['n_seeds']} seeds, target {smote['volume_fraction']:.2%} of the box",
+                )  # fmt: skip
+                m[f"smote_{variant}_efficiency_it1_3"] = metric(
+                    row["mean_efficiency_iterations_1_3"],
+                    "",
+                    "mean in-target fraction of iterations 1-3",
+                )
+        m["smote_seeds_fewer_calls"] = metric(
+            smote["summary"]["seeds_where_smote_needs_fewer_calls"], "seeds",
+            f"seeds (of {smote['summary']['n_seeds']}) where SMOTE reached the target count with fewer calls",
+        )  # fmt: skip
+    if zprime:
+        for method, s in zprime["methods"].items():
+            m[f"zprime_{method}_n_in_target"] = metric(
+                s["n_in_target"],
+                "points",
+                f"allowed Z' points from {s['n_calls']} calculator calls",
+            )
+            m[f"zprime_{method}_efficiency"] = metric(
+                s["efficiency_overall"], "", "allowed points / calculator calls"
+            )
+        if "truth_allowed" in zprime:
+            m["zprime_truth_allowed"] = metric(
+                zprime["truth_allowed"], "", "the true Z' point lies in the allowed region"
+            )
+    return {"title": "ML-guided parameter scans (MLscanner)", "metrics": m}
+
+
+def function_scan_figure(
+    objective: str,
+    study: Mapping[str, Any],
+    scans: Mapping[str, ScanResult],
+    path: str | os.PathLike[str],
+) -> None:
+    """Efficiency, cell coverage and the found points of one function scan."""
+    from phenoflow.plotting.scan import plot_function_scan
+    from phenoflow.scan.metrics import cosine_cell_labels
+
+    ml = next(m for m in scans if m.startswith("ml_"))
+    labels = cosine_cell_labels(FUNCTIONS[objective], scans[ml].target_points)
+    plot_function_scan(study, scans, labels, path)

@@ -1,0 +1,73 @@
+# ML-guided parameter scans (MLscanner, arXiv:2207.09959) against random sampling and MCMC.
+
+
+rule scan_function:
+    output:
+        points="results/scan/{objective}/points.parquet",
+        study="results/scan/{objective}/study.json",
+        figure=report(
+            "results/scan/figures/{objective}.png",
+            category="Parameter scans",
+            caption="report/scan.rst",
+        ),
+    log:
+        "results/logs/scan/{objective}.log",
+    benchmark:
+        "results/benchmarks/scan/{objective}.tsv"
+    wildcard_constraints:
+        objective="cosine_[0-9a-z_]+",
+    params:
+        spec=get_scan_params,
+        code=code_hash("phenoflow.analyses.scan"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/scan_function.py"
+
+
+rule scan_smote_study:
+    output:
+        study="results/scan/smote/study.json",
+        figure=report(
+            "results/scan/figures/smote.png",
+            category="Parameter scans",
+            caption="report/scan_smote.rst",
+        ),
+    log:
+        "results/logs/scan/smote.log",
+    benchmark:
+        "results/benchmarks/scan/smote.tsv"
+    params:
+        spec=config["scan"]["smote"],
+        code=code_hash("phenoflow.analyses.scan"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/scan_smote_study.py"
+
+
+rule summarize_scan:
+    input:
+        studies=expand("results/scan/{objective}/study.json", objective=config["scan"]["objectives"]),
+        smote=get_scan_smote_input,
+    output:
+        metrics="results/scan/metrics.json",
+    log:
+        "results/logs/scan/metrics.log",
+    benchmark:
+        "results/benchmarks/scan/metrics.tsv"
+    params:
+        code=code_hash("phenoflow.analyses.scan"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    script:
+        "../workflow_scripts/summarize_scan.py"
