@@ -186,6 +186,15 @@ def get_scan_params(wildcards):
     }
 
 
+def get_scan_function_studies(wildcards=None):
+    objectives = [o for o in config["scan"]["objectives"] if o != "zprime"]
+    return [f"results/scan/{o}/study.json" for o in objectives]
+
+
+def get_scan_zprime_input(wildcards=None):
+    return ["results/scan/zprime/study.json"] if "zprime" in config["scan"]["objectives"] else []
+
+
 def get_scan_smote_input(wildcards=None):
     return ["results/scan/smote/study.json"] if config["scan"]["smote"]["seeds"] else []
 
@@ -218,6 +227,8 @@ def get_final_outputs():
     if tagging_task():
         out += [f"results/tagging/{tagging_task()}/figures/roc.png", f"results/tagging/{tagging_task()}/table.md"]
     out += [f"results/scan/figures/{o}.png" for o in config["scan"]["objectives"]]
+    if get_scan_smote_input():
+        out.append("results/scan/figures/smote.png")
     out += get_metrics_files()
     out.append("results/summary.md")
     return out

@@ -18,7 +18,7 @@ rule scan_function:
         objective="cosine_[0-9a-z_]+",
     params:
         spec=get_scan_params,
-        code=code_hash("phenoflow.analyses.scan"),
+        code=code_hash("phenoflow.analyses.scan", "phenoflow.plotting.scan"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -43,7 +43,7 @@ rule scan_smote_study:
         "results/benchmarks/scan/smote.tsv"
     params:
         spec=config["scan"]["smote"],
-        code=code_hash("phenoflow.analyses.scan"),
+        code=code_hash("phenoflow.analyses.scan", "phenoflow.plotting.scan"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -54,10 +54,38 @@ rule scan_smote_study:
         "../workflow_scripts/scan_smote_study.py"
 
 
+rule scan_zprime:
+    output:
+        points="results/scan/zprime/points.parquet",
+        study="results/scan/zprime/study.json",
+        figure=report(
+            "results/scan/figures/zprime.png",
+            category="Parameter scans",
+            caption="report/scan_zprime.rst",
+        ),
+    log:
+        "results/logs/scan/zprime.log",
+    benchmark:
+        "results/benchmarks/scan/zprime.tsv"
+    params:
+        spec=config["scan"]["zprime"],
+        seed=derive_seed(config["seed"], "scan", "zprime", modulus=2**31 - 1),
+        code=code_hash("phenoflow.analyses.scan", "phenoflow.plotting.scan"),
+    conda:
+        "../envs/phenoflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/scan_zprime.py"
+
+
 rule summarize_scan:
     input:
-        studies=expand("results/scan/{objective}/study.json", objective=config["scan"]["objectives"]),
+        studies=get_scan_function_studies,
         smote=get_scan_smote_input,
+        zprime=get_scan_zprime_input,
     output:
         metrics="results/scan/metrics.json",
     log:

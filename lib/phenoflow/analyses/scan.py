@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -188,3 +189,101 @@ def function_scan_figure(
     ml = next(m for m in scans if m.startswith("ml_"))
     labels = cosine_cell_labels(FUNCTIONS[objective], scans[ml].target_points)
     plot_function_scan(study, scans, labels, path)
+
+
+ZPRIME_NAMES = ("mass", "g_quark", "g_lepton")
+
+
+def zprime_objective(spec: Mapping[str, Any]) -> tuple[Any, np.ndarray]:
+    """The chi2 of a Z' (mass [GeV], g_quark, g_lepton) against pseudo-data; and the truth.
+
+    Pseudo-data: Asimov data (the prediction itself) of the backward and forward
+    sigma(pp -> e+e-) in ``m_edges`` bins for the ``truth`` Z', with statistical
+    errors for ``luminosity_fb`` and a relative ``systematic``; in target: chi2 below
+    the ``cl`` region for three parameters.
+    """
+    from phenoflow.physics.drell_yan import Cuts, DrellYan
+    from phenoflow.physics.zprime_bins import BinnedDrellYan
+    from phenoflow.scan.objectives import PseudoMeasurement, delta_chi2
+
+    e = spec["m_edges"]
+    edges = np.geomspace(e["min"], e["max"], e["n_bins"] + 1)
+    dy = DrellYan(cuts=Cuts(m_min=e["min"], m_max=e["max"]))
+    calc = BinnedDrellYan(dy, edges)
+    truth = np.array([spec["truth"][k] for k in ZPRIME_NAMES])
+    data = calc.predict(truth[None])[0]
+    events_per_pb = spec["luminosity_fb"] * 1000.0
+    errors = np.sqrt(data / events_per_pb + (spec["systematic"] * data) ** 2)
+    bounds = np.array([spec["bounds"][k] for k in ZPRIME_NAMES], dtype=np.float64)
+    objective = PseudoMeasurement(
+        predict=calc.predict,
+        data=data,
+        errors=errors,
+        limit=delta_chi2(spec["cl"], len(ZPRIME_NAMES)),
+        bounds=bounds,
+    )
+    return objective, truth
+
+
+def run_zprime_scan(
+    spec: Mapping[str, Any], seed: int, points_path: str | os.PathLike[str]
+) -> tuple[dict[str, Any], dict[str, ScanResult]]:
+    """The allowed Z' region by the ML scanner (regressor of log(1 + chi2)), random and MCMC."""
+    import time
+
+    from phenoflow.scan.baselines import mcmc_scan, random_scan
+    from phenoflow.scan.explore import explore
+    from phenoflow.scan.metrics import calls_to_reach
+
+    obj, truth = zprime_objective(spec)
+    n = int(spec["n_calls"])
+    limit = obj.limit
+
+    def log_chi2(theta: np.ndarray) -> np.ndarray:
+        return np.log1p(obj(theta))
+
+    def allowed_log(v: np.ndarray) -> np.ndarray:
+        return np.asarray(v) < np.log1p(limit)
+
+    runs = {
+        "ml_regressor": lambda: explore(
+            log_chi2, obj.bounds, n, seed, threshold=allowed_log, model="regressor",
+            **spec["options"],
+        ),
+        "random": lambda: random_scan(obj, obj.bounds, n, seed, threshold=obj.accept),
+        "mcmc": lambda: mcmc_scan(
+            obj, obj.bounds, n, seed, threshold=obj.accept, log_density=obj.log_density
+        ),
+    }  # fmt: skip
+    study: dict[str, Any] = {
+        "objective": "zprime",
+        "truth": dict(zip(ZPRIME_NAMES, truth.tolist(), strict=True)),
+        "chi2_limit": limit,
+        "truth_allowed": bool(obj.accept(obj(truth[None]))[0]),
+        "methods": {},
+    }
+    scans: dict[str, ScanResult] = {}
+    for name, run in runs.items():
+        t0 = time.perf_counter()
+        r = run()
+        if name.startswith("ml_"):  # the network saw log(1 + chi2); keep chi2 in the record
+            r = dataclasses.replace(r, values=np.expm1(r.values))
+        scans[name] = r
+        allowed = r.target_points
+        study["methods"][name] = {
+            "n_calls": r.n_calls,
+            "n_in_target": r.n_in_target,
+            "efficiency_overall": r.n_in_target / max(r.n_calls, 1),
+            "efficiency_per_iteration": [round(float(x), 4) for x in r.efficiency],
+            "calls_to_100": calls_to_reach(r, 100) if r.n_in_target >= 100 else None,
+            "allowed_range": {
+                k: [float(allowed[:, i].min()), float(allowed[:, i].max())]
+                for i, k in enumerate(ZPRIME_NAMES)
+            }
+            if len(allowed)
+            else None,
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
+        log.info("zprime %s: %d allowed of %d calls", name, r.n_in_target, r.n_calls)
+    write_points(points_table(scans, ZPRIME_NAMES), points_path)
+    return study, scans
