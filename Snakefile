@@ -19,6 +19,7 @@ include: "rules/jets.smk"
 include: "rules/eventvars.smk"
 include: "rules/tagging.smk"
 include: "rules/scan.smk"
+include: "rules/integration.smk"
 include: "rules/summary.smk"
 
 
@@ -36,3 +37,4 @@ localrules:
     summarize_jets,
     summarize_eventvars,
     summarize_scan,
+    summarize_integration,

@@ -186,6 +186,37 @@ def get_scan_params(wildcards):
     }
 
 
+def get_integration_ladder_params(wildcards):
+    it = config["integration"]
+    return {
+        "integrand": wildcards.integrand,
+        "methods": it["methods"],
+        "ladder": it["ladder"][wildcards.integrand],
+        "options": it["options"],
+        "drell_yan": it["drell_yan"] if wildcards.integrand == "drell_yan" else None,
+        "seed": derive_seed(config["seed"], "integration", wildcards.integrand, modulus=2**31 - 1),
+    }
+
+
+def get_integration_pulls_params(wildcards):
+    it = config["integration"]
+    p = it["pulls"]
+    base = derive_seed(config["seed"], "integration", "pulls", wildcards.integrand, modulus=2**31 - 1)
+    return {
+        "integrand": wildcards.integrand,
+        "methods": p["methods"],
+        "n_calls": p["n_calls"][wildcards.integrand],
+        "seeds": [base + i for i in range(p["n_seeds"])],
+        "options": it["options"],
+        "drell_yan": it["drell_yan"] if wildcards.integrand == "drell_yan" else None,
+    }
+
+
+def get_drell_yan_check_input(wildcards=None):
+    it = config["integration"]
+    return ["results/integration/drell_yan/check.json"] if "drell_yan" in it["integrands"] else []
+
+
 def get_scan_function_studies(wildcards=None):
     objectives = [o for o in config["scan"]["objectives"] if o != "zprime"]
     return [f"results/scan/{o}/study.json" for o in objectives]
@@ -210,6 +241,8 @@ def get_metrics_files(wildcards=None):
         files.append("results/jets/metrics.json")
     if config["scan"]["objectives"]:
         files.append("results/scan/metrics.json")
+    if config["integration"]["integrands"]:
+        files.append("results/integration/metrics.json")
     return files
 
 
@@ -227,6 +260,12 @@ def get_final_outputs():
     if tagging_task():
         out += [f"results/tagging/{tagging_task()}/figures/roc.png", f"results/tagging/{tagging_task()}/table.md"]
     out += [f"results/scan/figures/{o}.png" for o in config["scan"]["objectives"]]
+    if config["integration"]["integrands"]:
+        out += ["results/integration/figures/comparison.png", "results/integration/table.md"]
+    if "fine_tuning_2d" in config["integration"]["integrands"]:
+        out.append("results/integration/figures/strata_fine_tuning_2d.png")
+    if get_drell_yan_check_input():
+        out.append("results/integration/figures/drell_yan.png")
     if get_scan_smote_input():
         out.append("results/scan/figures/smote.png")
     out += get_metrics_files()

@@ -1,0 +1,164 @@
+"""What every integrator returns, the call-counting wrapper and input validation.
+
+Every method of :func:`phenoflow.integrate.integrate` sees the user's integrand only
+through a :class:`CountedIntegrand`: it checks shapes and finiteness of what ``f``
+returns, counts every point passed to ``f`` and refuses to go past the budget, so
+``Result.n_calls`` is exact and never larger than the ``n_calls`` asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Integrand = Callable[[np.ndarray], np.ndarray]
+
+
+class IntegrandError(ValueError):
+    """The integrand returned something unusable (NaN/inf values or a wrong shape)."""
+
+
+class BudgetExceededError(RuntimeError):
+    """An integrator tried to evaluate more points than its ``n_calls`` budget (a bug)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """Estimate of an integral over a box.
+
+    ``mean``, ``sdev``  the estimate and its one-standard-deviation error.
+    ``n_calls``         integrand evaluations actually used (<= the budget asked for).
+    ``n_calls_budget``  the budget asked for.
+    ``wall_s``          wall-clock seconds of the whole call.
+    ``method``          ``"lestrat"``, ``"vegas"``, ``"vegas_classic"``, ``"plain"``, ``"madnis"``.
+    ``seed``            the seed the result was computed with.
+    ``chi2_dof``, ``Q`` consistency of the iterations (vegas-type methods; NaN otherwise).
+    ``n_classes``       number of strata (lestrat; 0 otherwise).
+    ``model``           for lestrat a :class:`phenoflow.integrate.lestrat.LeStratModel`,
+                        which can generate unweighted events; ``None`` otherwise.
+    ``info``            method-specific extras (per-stratum numbers, timings, ...).
+    """
+
+    mean: float
+    sdev: float
+    n_calls: int
+    n_calls_budget: int
+    wall_s: float
+    method: str
+    seed: int
+    chi2_dof: float = math.nan
+    Q: float = math.nan
+    n_classes: int = 0
+    model: Any = field(default=None, repr=False, compare=False)
+    info: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.n_calls > self.n_calls_budget:
+            raise BudgetExceededError(
+                f"{self.method}: {self.n_calls} integrand calls exceed the budget of "
+                f"{self.n_calls_budget}"
+            )
+
+    def pull(self, exact: float) -> float:
+        """(mean - exact) / sdev; 0 when both the error and the sdev vanish."""
+        if self.sdev > 0:
+            return (self.mean - exact) / self.sdev
+        return 0.0 if self.mean == exact else math.copysign(math.inf, self.mean - exact)
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.mean:.6g} +- {self.sdev:.3g} ({self.n_calls} calls)"
+
+
+def check_bounds(bounds: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    """Validate ``bounds`` and return it as a (d, 2) float64 array of [low, high].
+
+    Raises ``ValueError`` naming the problem: not d pairs, non-finite values, or a
+    dimension with ``low >= high``.
+    """
+    try:
+        arr = np.asarray(bounds, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"bounds must be a list of (low, high) pairs of numbers: {err}") from None
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 1:
+        raise ValueError(
+            f"bounds must be a list of d >= 1 (low, high) pairs, got an array of shape {arr.shape}"
+        )
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"bounds[{i}] = {tuple(arr[i])} is not finite")
+    empty = arr[:, 0] >= arr[:, 1]
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise ValueError(f"bounds[{i}] = {tuple(arr[i])} has low >= high")
+    return arr
+
+
+def check_budget(n_calls: int, minimum: int, method: str) -> int:
+    """Validate the call budget: an int >= ``minimum`` (the method's smallest useful budget)."""
+    if isinstance(n_calls, bool) or not isinstance(n_calls, int | np.integer):
+        raise ValueError(f"n_calls must be an int, got {type(n_calls).__name__}")
+    if n_calls < minimum:
+        raise ValueError(
+            f"n_calls = {n_calls} is too small for method {method!r}: need >= {minimum}"
+        )
+    return int(n_calls)
+
+
+class CountedIntegrand:
+    """Wraps the user's ``f``: counts calls, enforces the budget, checks what ``f`` returns.
+
+    Calling it with an (n, d) array evaluates ``f`` once on the whole array and returns
+    an (n,) float64 array.  It raises :class:`BudgetExceededError` *before* calling ``f``
+    if the n points would take the count past ``budget``, and :class:`IntegrandError` if
+    ``f`` returns a wrong shape or non-finite values (with the count and an example point).
+    """
+
+    def __init__(self, f: Integrand, dim: int, budget: int) -> None:
+        self.f = f
+        self.dim = dim
+        self.budget = budget
+        self.n_calls = 0
+
+    @property
+    def remaining(self) -> int:
+        """Calls left in the budget."""
+        return self.budget - self.n_calls
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        n = x.shape[0]
+        if n == 0:
+            return np.zeros(0)
+        if self.n_calls + n > self.budget:
+            raise BudgetExceededError(
+                f"evaluating {n} more points would exceed the budget: "
+                f"{self.n_calls} used of {self.budget}"
+            )
+        self.n_calls += n
+        out = self.f(x)
+        try:
+            values = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise IntegrandError(f"integrand returned a non-numeric value: {err}") from None
+        if values.shape != (n,):
+            if values.shape in ((n, 1), (1, n)):
+                values = values.reshape(n)
+            else:
+                raise IntegrandError(
+                    f"integrand must map an (n, d) = ({n}, {self.dim}) array to shape ({n},), "
+                    f"got shape {values.shape}"
+                )
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            point = ", ".join(f"{v:.6g}" for v in x[i])
+            raise IntegrandError(
+                f"integrand returned {int(bad.sum())} non-finite value(s) (NaN or inf) out of "
+                f"{n} points; e.g. f([{point}]) = {values[i]}"
+            )
+        return values

@@ -1,0 +1,191 @@
+"""Unweighted events from a ``lestrat`` model (:meth:`LeStratModel.generate`).
+
+Events are drawn stratum by stratum: stratum j is picked with probability
+``∝ A_j = int_{C_j} |f|`` (estimated in the final integration pass), a point is
+proposed from the stratum's frozen proposal ``q_j`` (the integrand is called only when
+the point is in C_j), and it is accepted with probability ``|w| / w_max_j`` where
+``w = f / q_j`` and ``w_max_j`` is the largest weight seen in the integration (times
+``safety``).  Accepted events carry the weight ``sign(f)``: ±1, so for a sign-changing
+integrand a histogram must be filled with the weights.  A point with ``|w| > w_max_j``
+(an *overweight*) is accepted with weight ``sign(f) |w| / w_max_j`` so the sample stays
+unbiased; the fraction of such events is reported.
+
+**Zoom mode.**  ``zoom`` is a predicate ``x (n, d) -> bool (n,)`` marking a region to
+oversample by ``zoom_factor`` (z > 1): the acceptance probability is multiplied by z
+inside the region (and the bound by z), the stratum probabilities become
+``∝ A_j g_j`` with ``g_j`` the |f|-average of the factor in stratum j (estimated from a
+first batch), and events inside the region carry weight ``sign(f) / z``.  Weighted
+histograms then still estimate the distribution of f, with z times more events in the
+region.
+
+In every mode ``norm * sum_i w_i phi(x_i)`` estimates ``int f phi`` for any function phi
+(``Events.norm``); with ``phi = 1`` this is the integral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from phenoflow.integrate.lestrat import LeStratModel, Stratum
+
+
+@dataclass(frozen=True)
+class Events:
+    """Unweighted events.
+
+    ``x``                    (n, d) event coordinates.
+    ``weights``              (n,) ±1 (±1/z inside a zoom region; overweights larger).
+    ``stratum``              (n,) index (into ``model.strata``) of the stratum of each event.
+    ``norm``                 integral per unit weight: ``norm * sum(weights)`` ~ int f.
+    ``n_calls``              integrand evaluations spent (proposals inside their stratum).
+    ``efficiency``           accepted events / ``n_calls``, in (0, 1].
+    ``overweight_fraction``  share of events whose weight exceeded the bound.
+    """
+
+    x: np.ndarray
+    weights: np.ndarray
+    stratum: np.ndarray
+    norm: float
+    n_calls: int
+    efficiency: float
+    overweight_fraction: float
+
+
+def _propose(
+    model: LeStratModel, st: Stratum, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """n proposals from the stratum's proposal: (x (n, d), in_stratum (n,) bool)."""
+    assert st.proposal is not None
+    comps, alpha = st.proposal.components, st.proposal.alpha
+    which = rng.choice(len(comps), size=n, p=alpha)
+    x = np.empty((n, model.dim))
+    ok = np.zeros(n, dtype=bool)
+    for k, comp in enumerate(comps):
+        sel = which == k
+        if sel.any():
+            y = np.ascontiguousarray(rng.random((int(sel.sum()), model.dim)))
+            xk, _, valid = comp.transform(y)
+            x[sel], ok[sel] = xk, valid
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        if st.index >= 0:
+            ok[idx] = model.classifier.predict(x[idx]) == st.index
+    return x, ok
+
+
+def generate_events(
+    model: LeStratModel,
+    n_events: int,
+    seed: int = 0,
+    zoom: Callable[[np.ndarray], np.ndarray] | None = None,
+    zoom_factor: float = 10.0,
+    safety: float = 1.0,
+    max_calls: int | None = None,
+    batch: int = 65_536,
+) -> Events:
+    """``n_events`` unweighted events distributed as |f| (see the module docstring).
+
+    ``seed`` seeds every draw; ``zoom`` / ``zoom_factor`` oversample a region;
+    ``safety`` (>= 1 normally) scales the weight bound; ``max_calls`` caps the
+    integrand calls (default ``1000 n_events + 10^6``), beyond which ``RuntimeError``.
+    """
+    if n_events < 1:
+        raise ValueError(f"n_events must be >= 1, got {n_events}")
+    if zoom is not None and not zoom_factor > 1.0:
+        raise ValueError(f"zoom_factor must be > 1, got {zoom_factor}")
+    if not safety > 0:
+        raise ValueError(f"safety must be > 0, got {safety}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
+    cap = max_calls if max_calls is not None else 1000 * n_events + 1_000_000
+    strata = [st for st in model.strata if st.abs_mean > 0 and st.w_max > 0]
+    if not strata:
+        raise ValueError("the integrand vanished on every point of the integration: no events")
+    z = zoom_factor if zoom is not None else 1.0
+
+    def factor(x: np.ndarray) -> np.ndarray:
+        if zoom is None:
+            return np.ones(len(x))
+        mask = np.asarray(zoom(x), dtype=bool)
+        if mask.shape != (len(x),):
+            raise ValueError(f"zoom must map (n, d) points to (n,) booleans, got {mask.shape}")
+        return np.where(mask, z, 1.0)
+
+    calls = 0
+    out_x: list[list[np.ndarray]] = [[] for _ in strata]
+    out_w: list[list[np.ndarray]] = [[] for _ in strata]
+    n_acc = np.zeros(len(strata), dtype=np.int64)
+    sum_w = np.zeros(len(strata))  # sum |f/q| over proposals: for the zoom averages g_j
+    sum_wg = np.zeros(len(strata))
+    n_prop = np.zeros(len(strata), dtype=np.int64)
+
+    def run_batch(i: int, n: int) -> None:
+        nonlocal calls
+        st = strata[i]
+        assert st.proposal is not None
+        x, ok = _propose(model, st, n, rng)
+        n_prop[i] += n
+        idx = np.flatnonzero(ok)
+        if calls + len(idx) > cap:
+            raise RuntimeError(
+                f"unweighting needed more than max_calls = {cap} integrand calls "
+                f"({int(n_acc.sum())} of {n_events} events so far)"
+            )
+        calls += len(idx)
+        if not len(idx):
+            return
+        xe = x[idx]
+        fx = model.f(xe)
+        w = fx * np.exp(-st.proposal.log_mix_density(xe))
+        g = factor(xe)
+        sum_w[i] += float(np.abs(w).sum())
+        sum_wg[i] += float((np.abs(w) * g).sum())
+        bound = safety * st.w_max * z
+        ratio = np.abs(w) * g / bound
+        accept = rng.random(len(idx)) < ratio
+        over = np.maximum(ratio[accept], 1.0)
+        out_x[i].append(xe[accept])
+        out_w[i].append(np.sign(fx[accept]) * over / g[accept])
+        n_acc[i] += int(accept.sum())
+
+    abs_int = np.array([st.abs_mean for st in strata])
+    if zoom is not None:
+        # first batch of every stratum gives the |f|-averaged zoom factor g_j
+        for i in range(len(strata)):
+            run_batch(i, batch)
+        g_mean = np.where(sum_w > 0, sum_wg / np.maximum(sum_w, 1e-300), 1.0)
+    else:
+        g_mean = np.ones(len(strata))
+    prob = abs_int * g_mean
+    prob /= prob.sum()
+    want = rng.multinomial(n_events, prob)
+    for i in range(len(strata)):
+        while n_acc[i] < want[i]:
+            if n_acc[i] == 0:  # no efficiency measured yet: a modest batch first
+                todo = 4 * (2 ** min(int(n_prop[i]).bit_length(), 20)) + 4096
+            else:
+                todo = (want[i] - n_acc[i]) / (n_acc[i] / n_prop[i]) * 1.1 + 256
+            run_batch(i, int(min(todo, 1 << 20)))
+    xs, ws, ss = [], [], []
+    for i, st in enumerate(strata):
+        x_i = np.concatenate(out_x[i]) if out_x[i] else np.zeros((0, model.dim))
+        w_i = np.concatenate(out_w[i]) if out_w[i] else np.zeros(0)
+        xs.append(x_i[: want[i]])
+        ws.append(w_i[: want[i]])
+        ss.append(np.full(want[i], model.strata.index(st), dtype=np.int64))
+    weights = np.concatenate(ws)
+    over_fraction = float(np.mean(np.abs(weights) * factor(np.concatenate(xs)) > 1.0 + 1e-12))
+    norm = float((abs_int * g_mean).sum()) / n_events
+    return Events(
+        x=np.concatenate(xs),
+        weights=weights,
+        stratum=np.concatenate(ss),
+        norm=norm,
+        n_calls=calls,
+        efficiency=min(float(n_acc.sum()) / max(calls, 1), 1.0),
+        overweight_fraction=over_fraction,
+    )
