@@ -55,6 +55,9 @@ def test_dry_run(tmp_path, configfile, n_generate):
     assert jobs["make_summary"] == 1
     assert jobs["scan_function"] == 3
     assert jobs["scan_smote_study"] == 1
+    assert jobs["scan_zprime"] == 1
+    assert jobs["integrate_ladder"] == 3
+    assert jobs["check_drell_yan"] == 1
 
 
 def test_tiny_outputs(tiny):
@@ -147,6 +150,9 @@ def test_same_config_gives_identical_outputs(tiny, tmp_path):
             f"dataset {name} differs"
         )
     # (results/summary.md also holds training wall times, which differ between runs)
+    for name in ("events.parquet", "events_zoomed.parquet"):
+        a = (tiny / "results/integration/drell_yan" / name).read_bytes()
+        assert a == (wd / "results/integration/drell_yan" / name).read_bytes(), name
     a = (tiny / "results/scan/cosine_2d_5_7/points.parquet").read_bytes()
     assert a == (wd / "results/scan/cosine_2d_5_7/points.parquet").read_bytes(), "scan differs"
     for name in ("results/events/metrics.json", "results/jets/metrics.json"):
@@ -270,3 +276,24 @@ def test_tiny_scan(tiny):
     for fig in ("cosine_2d_5_7", "smote"):
         assert (tiny / f"results/scan/figures/{fig}.png").stat().st_size > 10_000
     assert "MLscanner" in (tiny / "results/summary.md").read_text()
+
+
+def test_tiny_integration(tiny):
+    base = tiny / "results/integration"
+    ladder = json.loads((base / "fine_tuning_2d/ladder.json").read_text())
+    assert {r["method"] for r in ladder["rows"]} == {"lestrat", "vegas", "plain"}
+    assert all(r["n_calls"] <= r["n_calls_budget"] for r in ladder["rows"])
+    pulls = json.loads((base / "drell_yan/pulls.json").read_text())
+    assert len(pulls["lestrat"]["pulls"]) == 3
+    check = json.loads((base / "drell_yan/check.json").read_text())
+    assert check["pythia"][0]["window_gev"] == [60.0, 120.0]
+    assert 0 < check["with_cuts"]["lestrat"]["unweighting_efficiency"] <= 1
+    events = pq.read_table(base / "drell_yan/events.parquet")
+    assert events.column_names == ["m", "y", "cos_theta", "weight"]
+    assert events.num_rows == 2000
+    metrics = json.loads((base / "metrics.json").read_text())["metrics"]
+    assert "fine_tuning_2d_lestrat_estimate" in metrics
+    assert "drell_yan_vs_pythia_60_120" in metrics
+    for fig in ("comparison", "strata_fine_tuning_2d", "drell_yan"):
+        assert (base / f"figures/{fig}.png").stat().st_size > 10_000
+    assert "| lestrat |" in (base / "table.md").read_text()
