@@ -371,7 +371,7 @@ def strata_figure(n_calls: int, seed: int, path: Any) -> None:
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
     labels = res.model.classifier.predict(grid).reshape(n, n)
-    names = [st.label for st in res.model.strata]
+    names = list(res.model.classes.labels)
     plot_strata(gx, gy, problem.f(grid).reshape(n, n), labels, names, res, problem.exact, path)
 
 

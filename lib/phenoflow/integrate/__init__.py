@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from phenoflow.integrate import references
-from phenoflow.integrate.lestrat import MIN_CALLS, LeStratModel, lestrat_integrate, options_from
+from phenoflow.integrate.lestrat import (
+    MIN_CALLS,
+    LeStratModel,
+    LeStratOptions,
+    lestrat_integrate,
+    options_from,
+)
 from phenoflow.integrate.result import (
     BudgetExceededError,
     CountedIntegrand,
@@ -33,6 +39,7 @@ from phenoflow.integrate.result import (
     check_bounds,
     check_budget,
 )
+from phenoflow.integrate.unweight import Events
 
 METHODS: tuple[str, ...] = ("lestrat", "vegas", "vegas_classic", "plain", "madnis")
 
@@ -79,7 +86,7 @@ def integrate(
             wall_s=time.perf_counter() - t0,
             method=method,
             seed=int(seed),
-            n_classes=len(model.strata),
+            n_classes=model.classes.n_classes,
             model=model,
             info=info,
         )
@@ -101,8 +108,10 @@ def integrate(
 __all__ = [
     "METHODS",
     "BudgetExceededError",
+    "Events",
     "IntegrandError",
     "LeStratModel",
+    "LeStratOptions",
     "Result",
     "integrate",
 ]

@@ -11,6 +11,7 @@ regions partition the box exactly, whatever its accuracy.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,7 +114,7 @@ class _MLP(nn.Module):
         super().__init__()
         sizes = (n_in, *hidden, n_out)
         self.layers = nn.ModuleList(
-            nn.Linear(a, b, dtype=torch.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+            nn.Linear(a, b, dtype=torch.float32) for a, b in itertools.pairwise(sizes)
         )
         with torch.no_grad():
             for layer in self.layers:

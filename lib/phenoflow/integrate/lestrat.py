@@ -1,29 +1,45 @@
 """``lestrat``: integration as classification over level sets of f, then stratified MC.
 
 After LeStrat-Net (Ban, Park, Ramos, arXiv:2412.13982), with per-stratum adaptive
-importance sampling.  The steps, all within the ``n_calls`` budget:
+importance sampling.  The steps, all within the ``n_calls`` budget (every point given
+to f counts):
 
-1. **Pilot** (``pilot_frac`` of the budget): uniform points, VEGAS+ adaptation on |f|
-   and a survey drawn from the adapted VEGAS map (with exact weights).
-2. **Classes**: the range of f is cut into level sets by sign and by geometric bands of
-   |f| (:mod:`phenoflow.integrate.classify`); a small MLP learns x -> class from the
-   pilot points.  Its argmax regions ``C_j`` *partition* the box, so
+1. **Pilot** (``pilot_frac``): uniform points, VEGAS+ on |f|, and a survey drawn from
+   the adapted VEGAS map with exact weights.
+2. **Classes** (:mod:`phenoflow.integrate.classify`): the range of f is cut by sign and
+   by geometric bands of |f| below the largest value seen (default: one band per sign
+   down to ``level_ratio`` times the maximum, the rest is the "small" class).  A small
+   MLP learns x -> class.  Its argmax regions ``C_j`` *partition* the box, so
    ``sum_j int_{C_j} f = int f`` exactly, however wrong the classifier is.
-3. **Adaptation** (``adapt_frac``): per stratum a VEGAS map is adapted to
-   ``|f| 1[x in C_j]``, starting from a map fitted to the survey points of that class.
-   The classifier is evaluated first; f is called only on points in ``C_j``.
-   A multivariate normal is fitted to the |f|-weighted adaptation points.
-4. **Calibration** (``calib_frac``): per stratum, short runs of the final estimator with
-   the candidate proposals (the map alone; a map + normal mixture) pick the better one
-   and measure its error per call.
+3. **Adaptation** (``adapt_frac`` per round): per stratum a VEGAS map is adapted to
+   ``|f| 1[x in C_j]``, starting from a map fitted to the survey points of that class;
+   the classifier is evaluated first and f is called only on points in ``C_j``.  A
+   stratum whose points carry values of another class, or whose |f| estimate rests on
+   a handful of points, adapts further; if that reveals a new class (a peak the pilot
+   missed), classes, classifier and maps are rebuilt (up to ``max_rounds``).  A
+   multivariate normal fitted to each stratum's |f|-weighted points is refined by
+   adaptive importance sampling (``gauss_frac``).  One more map, for |f| on the whole
+   box, is adapted as the unstratified alternative.
+4. **Calibration** (``calib_frac``): short runs of the final estimator with candidate
+   proposals per stratum (a defensive mixture of everything, the map, a broad tempered
+   map, the normal) pick the one with the least error per call among those that agree
+   with the defensive mixture.  The unstratified map replaces the strata when its
+   predicted error is smaller and it sees as much |f| as they do (in low dimensions the
+   antithetic cells resolve sign changes better than a partition does).
 5. **Estimation**: the rest of the budget is split over strata by Neyman allocation
    (calls ∝ error per call).  Each stratum is estimated from *fresh* points drawn by
-   antithetic stratified sampling of its frozen proposal
-   (:mod:`phenoflow.integrate.sampling`): ``I_j`` and its variance are unbiased, so
-   ``mean = sum I_j`` and ``sdev = sqrt(sum var_j)`` are honest.
+   antithetic stratified sampling of its frozen proposal, several components combined
+   by the balance heuristic (:mod:`phenoflow.integrate.sampling`): ``I_j`` and its
+   variance are unbiased, so ``mean = sum I_j`` and ``sdev = sqrt(sum var_j)``.
 
+Randomness comes from one ``numpy.random.Generator`` seeded by ``seed`` (torch
+initialisation from a ``torch.Generator``), so the same seed gives the same result.
 The returned :class:`LeStratModel` keeps the classifier and the proposals and can
 generate unweighted events (:meth:`LeStratModel.generate`).
+
+Limits: a region no sample ever reaches (e.g. a narrow peak far from everything else in
+many dimensions, at a small budget) cannot be found; its integral is then missing from
+the result and from its error, as for every Monte Carlo method.
 """
 
 from __future__ import annotations
@@ -36,8 +52,8 @@ from typing import Any
 import numpy as np
 import vegas
 
-from phenoflow.integrate.references import vegas_batch
 from phenoflow.integrate.classify import LevelClasses, LevelClassifier, make_classes
+from phenoflow.integrate.references import vegas_batch
 from phenoflow.integrate.result import CountedIntegrand, Integrand
 from phenoflow.integrate.sampling import (
     GaussianComponent,
@@ -84,6 +100,7 @@ class LeStratOptions:
     max_train_points: int = 40_000  # pilot points used to train the classifier
     tau: float = 0.35  # tempering of the broad map candidate (q ∝ q_vegas^tau)
     gauss_share: float = 0.9  # share of the Gaussian component in the mixture proposal
+    gauss_min_ess: float = 500.0  # per dimension, for the normal to be used alone
     borrow_width: float = 1.7  # widening of other strata's normals lent to the small stratum
     n_pairs: int = 2  # antithetic pairs per cell in the final estimate
     margin: float = 0.01  # budget kept back against fluctuations of the call count
@@ -120,6 +137,7 @@ class Stratum:
     label: str
     base_map: vegas.AdaptiveMap
     gauss: GaussianComponent | None = None
+    gauss_ess: float = 0.0  # effective sample size of the last fit of ``gauss``
     proposal: Proposal | None = None
     mean: float = 0.0
     var: float = 0.0
@@ -355,8 +373,12 @@ def _candidates(
         out.append(("mixture", parts, [sh / total for sh in shares]))
     out.append(("map(tau=1)", [("map", 1.0)], [1.0]))
     out.append((f"map(tau={opts.tau:g})", [("map", opts.tau)], [1.0]))
-    if stratum.gauss is not None:
-        out.append(("gauss", [("gauss", None)], [1.0]))
+    if stratum.gauss is not None and stratum.gauss_ess >= opts.gauss_min_ess * stratum.base_map.dim:
+        # the normal alone (plus a little of the uniform density, which bounds the
+        # weights far out and costs nothing where C_j is small), only when its fit is
+        # precise: a fitted normal too narrow in some direction gives heavy-tailed
+        # weights whose variance a short run underestimates
+        out.append(("gauss", [("map", 0.0), ("gauss", None)], [0.05, 0.95]))
     return out
 
 
@@ -473,7 +495,7 @@ def _run_candidate(
     hard_cap: int,
 ) -> tuple[Proposal, _Run] | None:
     """Run one candidate proposal with about ``calls`` integrand calls (never > hard_cap)."""
-    name, spec, shares = cand
+    _, spec, shares = cand
     # proposals outside C_j cost only the classifier: allow up to 30 per call
     n_points = int(min(calls / max(p_call, 1e-4), 30 * calls + 10_000))
     for _ in range(6):
@@ -534,9 +556,10 @@ def _init_strata(
             m = vegas.AdaptiveMap([tuple(b) for b in bounds], ninc=1000)
         strata.append(Stratum(index=j, label=label, base_map=m))
     share = np.sqrt(np.maximum(weight_abs, 0.0))
-    share = 0.5 / len(strata) + 0.5 * (
-        share / share.sum() if share.sum() > 0 else 1.0 / len(strata)
-    )
+    if share.sum() > 0:
+        share = 0.5 / len(strata) + 0.5 * share / share.sum()
+    else:
+        share = np.full(len(strata), 1.0 / len(strata))
     return strata, share
 
 
@@ -580,6 +603,7 @@ def _refine_gauss(
         spent += len(need)
         v = np.abs(fx) * np.exp(-proposal.log_mix_density(x[need]))
         refit = fit_gaussian(x[need], v, bounds)
+        st.gauss_ess = float(v.sum() ** 2 / max(np.sum(v * v), 1e-300))
         if refit is None:
             return
         st.gauss = refit
@@ -696,13 +720,9 @@ def lestrat_integrate(
         # one map for the whole box may be better (low dimensions: the antithetic cells
         # handle sign changes), but only if it sees what the strata see: a map that
         # missed a peak would report a small, dishonest error
+        # (a peak it missed shows as less int |f| than the strata found)
         abs_s = sum(st.calib_run[2] for st in strata)
-        mean_s = sum(st.calib_run[0] for st in strata)
-        var_s = sum(st.calib_run[1] for st in strata)
-        m_w, v_w, abs_w = whole.calib_run
-        consistent = abs(abs_w - abs_s) <= 0.1 * max(abs_s, 1e-300) or abs_s == abs_w
-        consistent &= abs(m_w - mean_s) <= 4.0 * math.sqrt(v_w + var_s) or m_w == mean_s
-        chosen = 1 if consistent else 0
+        chosen = 1 if whole.calib_run[2] >= 0.9 * abs_s else 0
     strata = options[chosen]
     lap("calibrate")
 

@@ -133,19 +133,27 @@ def run_madnis(
     import torch
     from madnis.integrator import Integrator as MadnisIntegrator
 
+    from phenoflow.integrate.classify import single_thread
+
     low = torch.tensor(bounds[:, 0], dtype=torch.float64)
     width = torch.tensor(bounds[:, 1] - bounds[:, 0], dtype=torch.float64)
     volume = float(torch.prod(width))
-    n_train_steps = int(n_calls * train_frac) // batch_size
-    n_final = n_calls - n_train_steps * batch_size
-    if n_final < 2:
-        raise ValueError(f"n_calls = {n_calls} leaves nothing for the MadNIS estimate")
+    train_budget = int(n_calls * train_frac)
+
+    class _TrainingBudgetSpent(Exception):
+        pass
+
+    training = True
 
     def integrand(u: torch.Tensor) -> torch.Tensor:
+        # a training step may draw extra batches (where f vanishes); refuse before
+        # calling f once the training share is spent, so the final share stays whole
+        if training and F.n_calls + len(u) > train_budget:
+            raise _TrainingBudgetSpent
         x = (low + width * u.detach().to(torch.float64)).numpy()
         return torch.from_numpy(F(x) * volume).to(u.dtype)
 
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), single_thread():
         torch.manual_seed(seed)
         integ = MadnisIntegrator(
             integrand,
@@ -156,9 +164,17 @@ def run_madnis(
             dtype=torch.float64,
         )
         losses = []
-        for _ in range(n_train_steps):
-            losses.append(float(integ.train_step().loss))
+        try:
+            while F.n_calls + batch_size <= train_budget:
+                losses.append(float(integ.train_step().loss))
+        except _TrainingBudgetSpent:
+            pass
+        training = False
+        n_final = F.remaining
+        if n_final < 2:
+            raise ValueError(f"n_calls = {n_calls} leaves nothing for the MadNIS estimate")
         mean, sdev = integ.integrate(n_final, batch_size=min(n_final, 100_000))
+    n_train_steps = len(losses)
     return RefOutput(
         mean=float(mean),
         sdev=float(sdev),

@@ -37,7 +37,7 @@ class Result:
     ``method``          ``"lestrat"``, ``"vegas"``, ``"vegas_classic"``, ``"plain"``, ``"madnis"``.
     ``seed``            the seed the result was computed with.
     ``chi2_dof``, ``Q`` consistency of the iterations (vegas-type methods; NaN otherwise).
-    ``n_classes``       number of strata (lestrat; 0 otherwise).
+    ``n_classes``       number of level-set classes learnt (lestrat; 0 otherwise).
     ``model``           for lestrat a :class:`phenoflow.integrate.lestrat.LeStratModel`,
                         which can generate unweighted events; ``None`` otherwise.
     ``info``            method-specific extras (per-stratum numbers, timings, ...).

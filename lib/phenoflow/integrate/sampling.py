@@ -43,10 +43,8 @@ def _nodes_from_mass(edges: np.ndarray, mass: np.ndarray, n_inc: int) -> np.ndar
     cdf /= cdf[-1]
     nodes = np.interp(np.linspace(0.0, 1.0, n_inc + 1), cdf, edges)
     nodes[0], nodes[-1] = edges[0], edges[-1]
-    # equal nodes make a zero-width increment (infinite density); keep them apart
     # coincident nodes would make a zero-width increment (infinite density)
     tiny = (edges[-1] - edges[0]) * 1e-12
-    nodes = np.maximum.accumulate(nodes + tiny * np.arange(n_inc + 1)) - tiny * np.arange(n_inc + 1)
     gaps = np.maximum(np.diff(nodes), tiny)
     nodes = (
         edges[0] + np.concatenate([[0.0], np.cumsum(gaps)]) * (edges[-1] - edges[0]) / gaps.sum()
@@ -104,7 +102,7 @@ def map_from_samples(
 def choose_nstrat(n_cells: int, dim: int) -> np.ndarray:
     """Cells per axis (d,) with product <= ``n_cells``, as even as possible (like vegas)."""
     n_cells = max(int(n_cells), 1)
-    ns = max(int(math.floor(n_cells ** (1.0 / dim) + 1e-9)), 1)
+    ns = max(math.floor(n_cells ** (1.0 / dim) + 1e-9), 1)
     while (ns + 1) ** dim <= n_cells:
         ns += 1
     while ns > 1 and ns**dim > n_cells:
@@ -184,8 +182,13 @@ class MapComponent:
     kind = "map"
 
     def __init__(self, m: vegas.AdaptiveMap) -> None:
+        nodes = grid_of(m)
+        if any(np.any(np.diff(n) <= 0) for n in nodes):
+            # an adapted map can collapse increments to zero width (infinite density)
+            m = tempered_map(m, 1.0, np.array([len(n) - 1 for n in nodes]))
+            nodes = grid_of(m)
         self.map = m
-        self.nodes = grid_of(m)
+        self.nodes = nodes
 
     def transform(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """y (n, d) -> (x (n, d), log q(x) (n,), valid (n,) bool)."""

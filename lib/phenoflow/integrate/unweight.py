@@ -11,12 +11,13 @@ integrand a histogram must be filled with the weights.  A point with ``|w| > w_m
 unbiased; the fraction of such events is reported.
 
 **Zoom mode.**  ``zoom`` is a predicate ``x (n, d) -> bool (n,)`` marking a region to
-oversample by ``zoom_factor`` (z > 1): the acceptance probability is multiplied by z
-inside the region (and the bound by z), the stratum probabilities become
-``∝ A_j g_j`` with ``g_j`` the |f|-average of the factor in stratum j (estimated from a
-first batch), and events inside the region carry weight ``sign(f) / z``.  Weighted
-histograms then still estimate the distribution of f, with z times more events in the
-region.
+oversample by ``zoom_factor`` (z > 1).  Before f is called, proposals outside the
+region are kept with probability 1/z (the predicate is cheap, f is not), so the
+accepted events follow ``|f| g`` with ``g = z`` inside and 1 outside, at the same
+efficiency per call as without zoom.  Stratum probabilities become ``∝ A_j g_j`` with
+``g_j`` the |f|-average of g in stratum j (estimated from a first batch), and events
+carry weight ``sign(f) / g``: ±1/z inside the region, ±1 outside.  Weighted histograms
+then still estimate the distribution of f, with z times more events in the region.
 
 In every mode ``norm * sum_i w_i phi(x_i)`` estimates ``int f phi`` for any function phi
 (``Events.norm``); with ``phi = 1`` this is the integral.
@@ -72,9 +73,8 @@ def _propose(
             xk, _, valid = comp.transform(y)
             x[sel], ok[sel] = xk, valid
     idx = np.flatnonzero(ok)
-    if len(idx):
-        if st.index >= 0:
-            ok[idx] = model.classifier.predict(x[idx]) == st.index
+    if len(idx) and st.index >= 0:
+        ok[idx] = model.classifier.predict(x[idx]) == st.index
     return x, ok
 
 
@@ -130,6 +130,11 @@ def generate_events(
         x, ok = _propose(model, st, n, rng)
         n_prop[i] += n
         idx = np.flatnonzero(ok)
+        if zoom is not None and len(idx):
+            # thin the proposals to density q g / z before calling f: outside the region
+            # only one in z is kept, so the zoom costs no extra integrand calls
+            g_all = factor(x[idx])
+            idx = idx[rng.random(len(idx)) < g_all / z]
         if calls + len(idx) > cap:
             raise RuntimeError(
                 f"unweighting needed more than max_calls = {cap} integrand calls "
@@ -142,10 +147,11 @@ def generate_events(
         fx = model.f(xe)
         w = fx * np.exp(-st.proposal.log_mix_density(xe))
         g = factor(xe)
-        sum_w[i] += float(np.abs(w).sum())
-        sum_wg[i] += float((np.abs(w) * g).sum())
-        bound = safety * st.w_max * z
-        ratio = np.abs(w) * g / bound
+        # the kept points have density q g / z: |w| / g and |w| estimate int |f| and
+        # int |f| g up to the same factor, hence the |f|-averaged zoom factor g_j
+        sum_w[i] += float((np.abs(w) / g).sum())
+        sum_wg[i] += float(np.abs(w).sum())
+        ratio = np.abs(w) / (safety * st.w_max)
         accept = rng.random(len(idx)) < ratio
         over = np.maximum(ratio[accept], 1.0)
         out_x[i].append(xe[accept])
