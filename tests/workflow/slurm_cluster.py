@@ -120,22 +120,15 @@ PartitionName=gpu Nodes={host} MaxTime=INFINITE State=UP
             check=True, capture_output=True, text=True, timeout=30,
         )  # fmt: skip
         self.pids["munged"] = self._read_pid(r / "munge" / "munged.pid", timeout)
-        subprocess.run(
-            ["slurmctld", "-f", str(self.conf)],
-            check=True,
-            env=self.env,
-            capture_output=True,
-            timeout=30,
-        )
-        self.pids["slurmctld"] = self._read_pid(r / "slurmctld.pid", timeout)
-        subprocess.run(
-            ["slurmd", "-f", str(self.conf)],
-            check=True,
-            env=self.env,
-            capture_output=True,
-            timeout=30,
-        )
-        self.pids["slurmd"] = self._read_pid(r / "slurmd.pid", timeout)
+        for daemon in ("slurmctld", "slurmd"):  # each daemonises and writes its pid file
+            subprocess.run(
+                [daemon, "-f", str(self.conf)],
+                check=True,
+                env=self.env,
+                capture_output=True,
+                timeout=30,
+            )
+            self.pids[daemon] = self._read_pid(r / f"{daemon}.pid", timeout)
         deadline = time.time() + timeout
         while time.time() < deadline:
             out = subprocess.run(
