@@ -162,6 +162,7 @@ def get_tagging_eval_params(wildcards):
         "seeds": t["seeds"],
         "subjet_algorithm": t["subjet_algorithm"],
         "model_options": {m: t[m] for m in ("mixer", "part", "deepsets")},
+        "speed_reference": t.get("speed_reference", {}),
     }
 
 

@@ -67,7 +67,12 @@ rule evaluate_taggers:
         "results/benchmarks/tagging/{task}/evaluate.tsv"
     params:
         spec=get_tagging_eval_params,
-        code=code_hash("phenoflow.analyses.tagging", "phenoflow.analyses.tagging_report", "phenoflow.plotting.tagging"),
+        code=code_hash(
+            "phenoflow.analyses.tagging",
+            "phenoflow.analyses.tagging_report",
+            "phenoflow.analyses.tagging_speed",
+            "phenoflow.plotting.tagging",
+        ),
     conda:
         "../envs/phenoflow.yaml"
     threads: 2

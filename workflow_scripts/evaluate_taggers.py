@@ -7,7 +7,9 @@ import torch
 
 from phenoflow.analyses.tagging import evaluate_all
 from phenoflow.analyses.tagging_report import tagging_metrics, tagging_table
+from phenoflow.analyses.tagging_speed import speed_references
 from phenoflow.logutil import job_logging
+from phenoflow.ml.data import load_tagging_split
 from phenoflow.plotting.tagging import plot_attention, plot_roc
 from phenoflow.validation import write_json
 
@@ -37,6 +39,10 @@ with job_logging(snakemake.log[0]) as log:
         histories,
         progress=log.info,
     )
+    if p.get("speed_reference"):
+        log.info("timing the speed references: %s", ", ".join(p["speed_reference"]))
+        test = load_tagging_split(dataset / "test", p["subjet_algorithm"])
+        table.update(speed_references(p["speed_reference"], test))
     write_json(tagging_metrics(table, snakemake.wildcards.task), snakemake.output.metrics)
     Path(snakemake.output.table).write_text(tagging_table(table))
     plot_roc(extras["roc"], table, snakemake.output.roc)

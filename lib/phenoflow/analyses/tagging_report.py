@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from phenoflow.analyses.tagging_speed import speedups
 from phenoflow.summary import metric
 
 
@@ -24,12 +25,22 @@ def tagging_table(table: Mapping[str, Any]) -> str:
     for key, row in table.items():
         speed = row.get("speed", {})
         cpu, gpu = speed.get("cpu", {}), speed.get("cuda", {})
+        if row.get("speed_only"):
+            key = f"{key} (untrained, speed only)"
         lines.append(
-            f"| {key} | {row['n_parameters']:,} | {_pm(row['accuracy'])} | {_pm(row['auc'])} | {_pm(row['r30'], '.1f')} | "
-            f"{_pm(row['r50'], '.1f')} | {_pm(row.get('seconds_per_epoch'), '.1f')} | "
+            f"| {key} | {row['n_parameters']:,} | {_pm(row.get('accuracy'))} | {_pm(row.get('auc'))} | "
+            f"{_pm(row.get('r30'), '.1f')} | {_pm(row.get('r50'), '.1f')} | "
+            f"{_pm(row.get('seconds_per_epoch'), '.1f')} | "
             f"{cpu.get('batch_1024', {}).get('jets_per_s', float('nan')):.0f} | "
             f"{cpu.get('batch_1', {}).get('latency_ms', float('nan')):.2f} | "
             f"{gpu.get('batch_1024', {}).get('jets_per_s', float('nan')):.0f} |"
+        )
+    ratios = speedups(table)
+    if ratios:
+        lines.append("")
+        lines.append(
+            "CPU throughput ratios at batch 1024: "
+            + ", ".join(f"{k} {v:.1f}×" for k, v in ratios.items())
         )
     return "\n".join(lines) + "\n"
 
@@ -38,6 +49,8 @@ def tagging_metrics(table: Mapping[str, Any], task: str) -> dict[str, Any]:
     m: dict[str, Any] = {}
     for key, row in table.items():
         for name in ("accuracy", "auc", "r30", "r50"):
+            if name not in row:  # speed-only reference rows
+                continue
             d = row[name]
             m[f"{name}_{key}"] = metric(
                 d["mean"],
@@ -61,4 +74,9 @@ def tagging_metrics(table: Mapping[str, Any], task: str) -> dict[str, Any]:
                 "s",
                 f"{key} training time per epoch ({row.get('training_device')})",
             )
+    for pair, ratio in speedups(table).items():
+        fast, slow = pair.split("/")
+        m[f"speedup_{fast}_over_{slow}_cpu_batch1024"] = metric(
+            ratio, "", f"CPU inference throughput of {fast} over {slow}, batch 1024"
+        )
     return {"title": f"Top tagging ({task})", "metrics": m, "table": dict(table)}
