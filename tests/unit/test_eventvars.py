@@ -132,6 +132,7 @@ def test_two_component_variable_is_evaluated():
         "n_template": 2000,
         "bins": 10,
         "info_events": 4000,
+        "grid_2d": {"m_A": [284.0, 300.0, 316.0], "d_mu": [-2.0, 0.0, 2.0]},
     }
     result, arrays = evaluate_topology(ev, "one_invisible", 3000, 5, fit)
     assert len(result["components"]) == 2
@@ -139,3 +140,47 @@ def test_two_component_variable_is_evaluated():
     assert arrays["v"].shape == (3000,)
     metrics = eventvars_metrics([result], [history])["metrics"]
     assert {"component0_one_invisible", "component1_one_invisible"} <= set(metrics)
+    assert {"mass_resolution_2d_one_invisible_V", "mass_resolution_2d_one_invisible_m_T"} <= set(
+        metrics
+    )
+
+
+def test_mass_fit_2d_mt_measures_mu_not_m_A():
+    # m_T (test mass 0) depends on mu = (m_A^2 - m_C^2)/m_A alone: with m_C unknown,
+    # the fit pins mu down but m_A wanders along the constant-mu curve
+    from phenoflow.analyses.eventvars import mass_fit_2d, mu_of, simulate_reference
+
+    grid = [270.0 + 7 * i for i in range(11)]
+    res = mass_fit_2d(
+        lambda X: simulate_reference("one_invisible", X),
+        "one_invisible",
+        300.0,
+        100.0,
+        grid=grid,
+        d_mu=[-4.0, -2.0, 0.0, 2.0, 4.0],
+        n_events=300,
+        n_pseudo=30,
+        n_template=5000,
+        bins=20,
+        rng=np.random.default_rng(7),
+    )
+    assert res["true_mu"] == pytest.approx(mu_of(300.0, 100.0))
+    assert res["mu"]["resolution"] < 0.5
+    assert abs(res["mu"]["bias"]) < 0.5
+    assert res["resolution"] > 10.0  # m_A: spread along the degenerate curve
+    fitted = np.array(res["fitted"])
+    assert fitted.min() >= grid[0]
+    assert fitted.max() <= grid[-1]
+    # every fitted (m_A, m_C) lies on the true constant-mu curve
+    mu_fit = mu_of(fitted, np.array(res["fitted_m_C"]))
+    np.testing.assert_allclose(mu_fit, res["true_mu"], atol=2.5)
+
+
+def test_mass_fit_2d_bad_input():
+    from phenoflow.analyses.eventvars import mass_fit_2d
+
+    kw = dict(n_events=10, n_pseudo=2, n_template=100, bins=3, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="two_body has no m_C"):
+        mass_fit_2d(lambda X: X[:, 0], "two_body", 300.0, 0.0, [290.0, 300.0], [0.0], **kw)
+    with pytest.raises(ValueError, match="d_mu must contain 0"):
+        mass_fit_2d(lambda X: X[:, 0], "one_invisible", 300.0, 100.0, [290.0], [1.0], **kw)

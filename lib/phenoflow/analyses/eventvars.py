@@ -67,6 +67,38 @@ def known_variables(sample: ToySample) -> dict[str, np.ndarray]:
     return out
 
 
+def _binned_templates(templates: Sequence[np.ndarray], bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quantile bin edges of the pooled templates and each template's log bin probabilities."""
+    pooled = np.concatenate(templates)
+    edges = np.unique(np.quantile(pooled, np.linspace(0, 1, bins + 1)))
+    edges[0], edges[-1] = -np.inf, np.inf
+    probs = np.array([np.histogram(t, edges)[0] + 0.5 for t in templates], dtype=float)
+    return edges, np.log(probs / probs.sum(axis=1, keepdims=True))
+
+
+def _parabola_peak(ll: np.ndarray, grid: np.ndarray) -> float:
+    """Grid maximum of ``ll`` refined by a parabola through the best three points."""
+    finite = np.isfinite(ll)
+    i = int(np.argmax(np.where(finite, ll, -np.inf)))
+    if i == 0 or i == len(grid) - 1 or not (finite[i - 1] and finite[i + 1]):
+        return float(grid[i])
+    y0, y1, y2 = ll[i - 1], ll[i], ll[i + 1]
+    denom = y0 - 2 * y1 + y2
+    step = grid[i + 1] - grid[i]
+    shift = 0.5 * (y0 - y2) / denom * step if denom < 0 else 0.0
+    return float(grid[i] + np.clip(shift, -step, step))
+
+
+def _spread(fitted: np.ndarray, truth: float) -> dict[str, float]:
+    n = len(fitted)
+    return {
+        "mean": float(fitted.mean()),
+        "bias": float(fitted.mean() - truth),
+        "resolution": float(fitted.std(ddof=1)),
+        "resolution_error": float(fitted.std(ddof=1) / np.sqrt(2 * (n - 1))),
+    }
+
+
 def mass_fit(
     values: Callable[[np.ndarray], np.ndarray],
     topology: str,
@@ -93,32 +125,93 @@ def mass_fit(
     templ = [
         values(sample_topology(topology, n_template, rng, m_A=float(m), m_C=mc).X) for m in grid
     ]
-    pooled = np.concatenate(templ)
-    edges = np.unique(np.quantile(pooled, np.linspace(0, 1, bins + 1)))
-    edges[0], edges[-1] = -np.inf, np.inf
-    probs = np.array([np.histogram(t, edges)[0] + 0.5 for t in templ], dtype=float)
-    logp = np.log(probs / probs.sum(axis=1, keepdims=True))
+    edges, logp = _binned_templates(templ, bins)
     fitted = np.empty(n_pseudo)
     for k in range(n_pseudo):  # pseudo-experiments, each a vectorised histogram
         data = values(sample_topology(topology, n_events, rng, m_A=true_m_A, m_C=mc).X)
-        counts = np.histogram(data, edges)[0]
-        ll = logp @ counts
-        i = int(np.clip(np.argmax(ll), 1, len(grid) - 2))
-        y0, y1, y2 = ll[i - 1], ll[i], ll[i + 1]
-        denom = y0 - 2 * y1 + y2
-        step = grid[i + 1] - grid[i]
-        shift = 0.5 * (y0 - y2) / denom * step if denom < 0 else 0.0
-        fitted[k] = grid[i] + np.clip(shift, -step, step)
+        fitted[k] = _parabola_peak(logp @ np.histogram(data, edges)[0], grid)
     return {
         "true_m_A": true_m_A,
         "m_C": m_C,
         "n_events": n_events,
         "n_pseudo": n_pseudo,
-        "mean": float(fitted.mean()),
-        "bias": float(fitted.mean() - true_m_A),
-        "resolution": float(fitted.std(ddof=1)),
-        "resolution_error": float(fitted.std(ddof=1) / np.sqrt(2 * (n_pseudo - 1))),
+        **_spread(fitted, true_m_A),
         "fitted": fitted.tolist(),
+    }
+
+
+def mu_of(m_A: float | np.ndarray, m_C: float | np.ndarray) -> float | np.ndarray:
+    """The endpoint scale mu = (m_A^2 - m_C^2)/m_A of m_T and m_T2 (test mass 0) [GeV]."""
+    return (m_A**2 - m_C**2) / m_A
+
+
+def mass_fit_2d(
+    values: Callable[[np.ndarray], np.ndarray],
+    topology: str,
+    true_m_A: float,
+    true_m_C: float,
+    grid: Sequence[float],
+    d_mu: Sequence[float],
+    n_events: int,
+    n_pseudo: int,
+    n_template: int,
+    bins: int,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """Template fit of m_A when m_C is unknown too (the realistic case): m_C is profiled.
+
+    The grid is laid out in (m_A, mu) with mu = (m_A^2 - m_C^2)/m_A, the
+    combination that the m_T and m_T2 endpoints measure: templates at every
+    m_A of ``grid`` and every mu = mu_true + ``d_mu`` (m_C = sqrt(m_A (m_A -
+    mu)), points with mu > m_A dropped).  Every m_A column therefore holds a
+    point on the true constant-mu curve, and a variable that depends on mu
+    alone sees identical templates along it: its profile likelihood in m_A is
+    flat, and its fitted m_A wanders over the grid, which is the physics (m_T
+    cannot measure m_A when m_C is unknown), not an artefact of where the
+    grid points happen to fall.  Each pseudo-experiment's log-likelihood is
+    maximised over mu at every m_A (the profile); the profile's peak
+    (parabola through the best three points) is the fitted m_A, and m_C
+    follows from the best mu at that m_A.
+    """
+    if topology == "two_body":
+        raise ValueError("mass_fit_2d: two_body has no m_C; use mass_fit")
+    ga = np.asarray(sorted(grid), dtype=float)
+    mu0 = float(mu_of(true_m_A, true_m_C))
+    gmu = mu0 + np.asarray(sorted(d_mu), dtype=float)
+    if not np.any(np.isclose(gmu, mu0)):
+        raise ValueError("mass_fit_2d: d_mu must contain 0 (the true mu)")
+    points = [(i, j) for i in range(len(ga)) for j in range(len(gmu)) if 0 < gmu[j] <= ga[i]]
+    if not points:
+        raise ValueError("mass_fit_2d: no grid point has 0 < mu <= m_A")
+    m_c = {(i, j): float(np.sqrt(ga[i] * (ga[i] - gmu[j]))) for i, j in points}
+    templ = [
+        values(sample_topology(topology, n_template, rng, m_A=float(ga[i]), m_C=m_c[i, j]).X)
+        for i, j in points
+    ]
+    edges, logp = _binned_templates(templ, bins)
+    rows, cols = np.array(points).T
+    fit_a, fit_mu = np.empty(n_pseudo), np.empty(n_pseudo)
+    for k in range(n_pseudo):
+        data = values(sample_topology(topology, n_events, rng, m_A=true_m_A, m_C=true_m_C).X)
+        ll = np.full((len(ga), len(gmu)), -np.inf)
+        ll[rows, cols] = logp @ np.histogram(data, edges)[0]
+        fit_a[k] = _parabola_peak(ll.max(axis=1), ga)
+        best = int(np.argmin(np.abs(ga - fit_a[k])))
+        fit_mu[k] = _parabola_peak(ll[best], gmu)
+    fit_c = np.sqrt(np.clip(fit_a * (fit_a - fit_mu), 0.0, None))
+    return {
+        "true_m_A": true_m_A,
+        "true_m_C": true_m_C,
+        "true_mu": mu0,
+        "n_events": n_events,
+        "n_pseudo": n_pseudo,
+        "grid_m_A": ga.tolist(),
+        "grid_mu": gmu.tolist(),
+        **_spread(fit_a, true_m_A),
+        "m_C": _spread(fit_c, true_m_C),
+        "mu": _spread(fit_mu, mu0),
+        "fitted": fit_a.tolist(),
+        "fitted_m_C": fit_c.tolist(),
     }
 
 
@@ -196,6 +289,19 @@ def evaluate_topology(
     result["mass_fit_reference"] = mass_fit(
         lambda X: simulate_reference(topology, X), rng=np.random.default_rng(fit_rng_seed), **common
     )
+    if topology != "two_body" and fit.get("grid_2d"):
+        # m_C unknown too: the realistic measurement (m_C profiled)
+        common2 = {k: v for k, v in common.items() if k not in ("m_C", "grid")}
+        common2.update(true_m_C=fit["m_C"], grid=fit["grid_2d"]["m_A"], d_mu=fit["grid_2d"]["d_mu"])
+        seed2 = derive_seed(base_seed, "eventvars", "massfit2d", topology)
+        result["mass_fit_2d_v"] = mass_fit_2d(
+            lambda X: ev.transform(X).reshape(len(X), -1)[:, 0],
+            rng=np.random.default_rng(seed2),
+            **common2,
+        )
+        result["mass_fit_2d_reference"] = mass_fit_2d(
+            lambda X: simulate_reference(topology, X), rng=np.random.default_rng(seed2), **common2
+        )
     result["information"] = information_check(
         ev, topology, base_seed, n=int(fit.get("info_events", 200_000))
     )
@@ -241,6 +347,7 @@ __all__ = [
     "correlations",
     "evaluate_topology",
     "mass_fit",
+    "mass_fit_2d",
     "simulate",
     "train_topology",
 ]

@@ -39,6 +39,24 @@ def eventvars_metrics(
                 f"m_A template-fit resolution with {name} ({f['n_events']} events, m_A = {f['true_m_A']:.0f} GeV; bias {f['bias']:+.2f} GeV)",
                 uncertainty=f["resolution_error"],
             )
+        for name, key in (("V", "mass_fit_2d_v"), (ref, "mass_fit_2d_reference")):
+            if key not in ev:
+                continue
+            f = ev[key]
+            m[f"mass_resolution_2d_{t}_{name}"] = metric(
+                f["resolution"],
+                "GeV",
+                f"m_A template-fit resolution with {name}, m_C unknown (profiled) "
+                f"({f['n_events']} events, true (m_A, m_C) = ({f['true_m_A']:.0f}, {f['true_m_C']:.0f}) GeV; "
+                f"bias {f['bias']:+.2f} GeV)",
+                uncertainty=f["resolution_error"],
+            )
+            m[f"mass_resolution_2d_{t}_{name}_m_C"] = metric(
+                f["m_C"]["resolution"],
+                "GeV",
+                f"m_C resolution of the same fit with {name} (bias {f['m_C']['bias']:+.2f} GeV)",
+                uncertainty=f["m_C"]["resolution_error"],
+            )
         if "information" in ev:
             info = ev["information"]
             m[f"aux_bce_{t}_V"] = metric(

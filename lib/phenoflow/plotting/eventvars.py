@@ -23,7 +23,9 @@ def plot_eventvar(
 ) -> None:
     """Heatmap of V against the reference variable (tau, r_s printed), V for four m_A, calibrated V, mass fits."""
     ref_name = result["reference"]
-    fig, axes = plt.subplots(1, 4, figsize=(22, 4.8))
+    two_d = "mass_fit_2d_v" in result
+    n_panels = 5 if two_d else 4
+    fig, axes = plt.subplots(1, n_panels, figsize=(5.5 * n_panels, 4.8))
     ax = axes[0]
     h = ax.hist2d(arrays["reference"], arrays["v"], bins=80, norm=LogNorm(), cmap="viridis")
     fig.colorbar(h[3], ax=ax, label="events")
@@ -63,9 +65,38 @@ def plot_eventvar(
     ax.axvline(fv["true_m_A"], color="gray", ls=":")
     ax.set_xlabel(r"fitted $m_A$ [GeV]")
     ax.set_ylabel("pseudo-experiments")
-    ax.set_title(f"template fit, {fv['n_events']} events per pseudo-experiment", fontsize=9)
+    m_c = (
+        ""
+        if fv["m_C"] is None or result["topology"] == "two_body"
+        else f", $m_C$ = {fv['m_C']:.0f} GeV known"
+    )
+    ax.set_title(f"template fit, {fv['n_events']} events per pseudo-experiment{m_c}", fontsize=9)
     ax.legend(fontsize=8)
+    if two_d:
+        _plot_fit_2d(axes[4], result["mass_fit_2d_v"], result["mass_fit_2d_reference"], ref_name)
     save_figure(fig, path)
+
+
+def _plot_fit_2d(ax: Any, fv: Mapping[str, Any], fr: Mapping[str, Any], ref_name: str) -> None:
+    """Fitted (m_A, m_C) of every pseudo-experiment when m_C is unknown too, with the mu = const curve."""
+    for f, name, marker in ((fr, ref_name, "x"), (fv, "V", "o")):
+        ax.scatter(
+            f["fitted"],
+            f["fitted_m_C"],
+            s=10,
+            marker=marker,
+            alpha=0.6,
+            label=f"{name}: σ($m_A$) = {f['resolution']:.1f}, σ($m_C$) = {f['m_C']['resolution']:.1f} GeV",
+        )
+    a0, c0, mu = fv["true_m_A"], fv["true_m_C"], fv["true_mu"]
+    ma = np.linspace(max(min(fv["grid_m_A"]), mu), max(fv["grid_m_A"]), 100)
+    ax.plot(ma, np.sqrt(ma * (ma - mu)), color="gray", ls=":", label=r"$(m_A^2-m_C^2)/m_A$ = true")
+    ax.plot([a0], [c0], "k*", ms=12)
+    ax.set_xlim(min(fv["grid_m_A"]) - 2, max(fv["grid_m_A"]) + 2)
+    ax.set_xlabel(r"fitted $m_A$ [GeV]")
+    ax.set_ylabel(r"fitted $m_C$ [GeV]")
+    ax.set_title("template fit with $m_C$ unknown (profiled)", fontsize=9)
+    ax.legend(fontsize=7)
 
 
 def plot_training(history: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
