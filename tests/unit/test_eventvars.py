@@ -140,9 +140,11 @@ def test_two_component_variable_is_evaluated():
     assert arrays["v"].shape == (3000,)
     metrics = eventvars_metrics([result], [history])["metrics"]
     assert {"component0_one_invisible", "component1_one_invisible"} <= set(metrics)
-    assert {"mass_resolution_2d_one_invisible_V", "mass_resolution_2d_one_invisible_m_T"} <= set(
-        metrics
-    )
+    assert {
+        "mass_resolution_2d_one_invisible_V",
+        "mass_resolution_2d_one_invisible_m_T",
+        "calibrated_residual_one_invisible",
+    } <= set(metrics)
 
 
 def test_mass_fit_2d_mt_measures_mu_not_m_A():

@@ -251,6 +251,14 @@ def evaluate_topology(
     cal = Calibration.fit(
         ev.transform(cal_sample.X).reshape(len(cal_sample.X), -1)[:, 0], cal_sample.reference
     )
+    # how closely calibrated V reproduces the reference, event by event (test set)
+    resid = cal(v) - test.reference
+    q16, q50, q84 = np.quantile(resid, [0.16, 0.5, 0.84])
+    result["calibrated_residual"] = {
+        "rms": float(np.sqrt(np.mean(resid**2))),
+        "median": float(q50),
+        "half_width_68": float(0.5 * (q84 - q16)),
+    }
     curves = {}
     m_c = None if topology == "two_body" else FIG2_M_C
     for m in FIG2_MASSES:

@@ -57,6 +57,13 @@ def eventvars_metrics(
                 f"m_C resolution of the same fit with {name} (bias {f['m_C']['bias']:+.2f} GeV)",
                 uncertainty=f["m_C"]["resolution_error"],
             )
+        if "calibrated_residual" in ev:
+            r = ev["calibrated_residual"]
+            m[f"calibrated_residual_{t}"] = metric(
+                r["half_width_68"],
+                "GeV",
+                f"68% half-width of calibrated V minus {ref}, event by event (RMS {r['rms']:.2f} GeV)",
+            )
         if "information" in ev:
             info = ev["information"]
             m[f"aux_bce_{t}_V"] = metric(
