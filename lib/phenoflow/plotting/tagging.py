@@ -24,10 +24,14 @@ def plot_roc(
     fig, ax = plt.subplots(figsize=(6.5, 5))
     for key, r in roc.items():
         auc = table[key]["auc"]["mean"]
-        ax.plot(r["eps_s"], r["rejection"], label=f"{key} (AUC {auc:.4f})")
+        rej = np.asarray(r["rejection"], dtype=float)
+        # where no background jet survives, 1/eps_B is unbounded (stored as 1/1e-12): not drawn
+        rej = np.where(rej < 1e11, rej, np.nan)
+        ax.plot(r["eps_s"], rej, label=f"{key} (AUC {auc:.4f})")
     ax.set_yscale("log")
     ax.set_xlabel(r"signal efficiency $\epsilon_S$")
     ax.set_ylabel(r"background rejection $1/\epsilon_B$")
+    ax.set_title("curves end where no background test jet is left", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     save_figure(fig, path)
