@@ -69,12 +69,15 @@ def speedups(table: Mapping[str, Mapping[str, Any]], device: str = "cpu") -> dic
         s = row.get("speed", {}).get(device, {}).get("batch_1024")
         return None if s is None else float(s["jets_per_s"])
 
+    def model(key: str, row: Mapping[str, Any]) -> str:
+        # speed-only rows name their model; trained rows are keyed <model>[_<subjets>]
+        return row.get("model") or key.partition("_")[0]
+
     out = {}
     for fast, frow in table.items():
-        if not fast.startswith("mixer") or rate(frow) is None:
+        if model(fast, frow) != "mixer" or rate(frow) is None:
             continue
         for slow, srow in table.items():
-            is_part = srow.get("model") == "part" or slow == "part" or slow.startswith("part_")
-            if is_part and rate(srow):
+            if model(slow, srow) == "part" and rate(srow):
                 out[f"{fast}/{slow}"] = rate(frow) / rate(srow)
     return out

@@ -65,11 +65,7 @@ def plot_eventvar(
     ax.axvline(fv["true_m_A"], color="gray", ls=":")
     ax.set_xlabel(r"fitted $m_A$ [GeV]")
     ax.set_ylabel("pseudo-experiments")
-    m_c = (
-        ""
-        if fv["m_C"] is None or result["topology"] == "two_body"
-        else f", $m_C$ = {fv['m_C']:.0f} GeV known"
-    )
+    m_c = "" if result["topology"] == "two_body" else f", $m_C$ = {fv['m_C']:.0f} GeV known"
     ax.set_title(f"template fit, {fv['n_events']} events per pseudo-experiment{m_c}", fontsize=9)
     ax.legend(fontsize=8)
     if two_d:
