@@ -86,6 +86,9 @@ def slurm_run(tmp_path_factory):
             "--slurm-init-seconds-before-status-checks", "1",
             "--seconds-between-status-checks", "2",
             "--latency-wait", "5", "--jobs", "6", "--verbose",
+            # the events -> jets -> dataset -> taggers chain is the longest path of the
+            # DAG: start it first so that the toy stages fill the gaps, not the queue
+            "--prioritize", "results/tagging/top_tagging/metrics.json",
         ]  # fmt: skip
         done, cancelled = threading.Event(), []
         killer = threading.Thread(
