@@ -129,7 +129,7 @@ def test_n_events_change_reruns_generation(tiny, tmp_path):
 
 
 # what the second run of test_same_config_gives_identical_outputs builds: the data
-# products it compares (the trained models are compared byte for byte in the Slurm test)
+# products it compares (the Slurm test compares every output, models included, byte for byte)
 COMPARED = [
     *(f"results/events/{s}.{ext}" for s in SHARDS for ext in ("parquet", "root")),
     *(f"results/jets/{s}.parquet" for s in JETS),

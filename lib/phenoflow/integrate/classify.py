@@ -20,8 +20,6 @@ import numpy as np
 import torch
 from torch import nn
 
-SMALL = "small"  # label of the class of |f| below the lowest band (and of f = 0)
-
 
 @dataclass(frozen=True)
 class LevelClasses:
@@ -74,8 +72,8 @@ def make_classes(f: np.ndarray, ratio: float, n_levels: int, min_count: int) -> 
     scale = float(np.max(np.abs(f))) if f.size else 0.0
     index = np.full((2, n_levels), -1, dtype=np.int64)
     if scale == 0.0:
-        return LevelClasses(0.0, ratio, n_levels, (SMALL,), index)
-    tmp = LevelClasses(scale, ratio, n_levels, (SMALL,), index)
+        return LevelClasses(0.0, ratio, n_levels, ("small",), index)
+    tmp = LevelClasses(scale, ratio, n_levels, ("small",), index)
     sign, band = tmp.raw_band(f)
     counts = np.zeros((2, n_levels + 1), dtype=np.int64)
     np.add.at(counts, (sign, band), 1)
@@ -95,7 +93,7 @@ def make_classes(f: np.ndarray, ratio: float, n_levels: int, min_count: int) -> 
         if pending and labels and labels[-1].startswith(name):
             for kk in pending:
                 index[s, kk] = len(labels) - 1
-    labels.append(SMALL)
+    labels.append("small")
     return LevelClasses(scale, ratio, n_levels, tuple(labels), index)
 
 
