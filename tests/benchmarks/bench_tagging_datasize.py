@@ -10,7 +10,10 @@ grows, the small default sample is what holds the Mixer back.
 Usage:
     python tests/benchmarks/bench_tagging_datasize.py \
         [--dataset results/datasets/top_tagging] [--fractions 0.25 0.5 1.0] \
-        [--models mixer_hdbscan part] [--seed 0] [--json out.json]
+        [--models mixer_hdbscan part] [--seed 0] [--epochs N] [--json out.json]
+--epochs overrides tagging.train.epochs (the cosine schedule spans them; early
+stopping on the validation loss still applies), to see whether a model is
+short of data or only of training time.
 Needs the dataset: `snakemake --cores 2 results/datasets/top_tagging/card.json`.
 """
 
@@ -45,6 +48,7 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["mixer_hdbscan", "part"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=None, help="override tagging.train.epochs")
     ap.add_argument("--json", default=None, help="also write the rows here")
     args = ap.parse_args()
     if not (Path(args.dataset) / "card.json").exists():
@@ -52,6 +56,10 @@ def main() -> None:
     if any(not 0 < f <= 1 for f in args.fractions):
         sys.exit(f"--fractions must lie in (0, 1], got {args.fractions}")
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())["tagging"]
+    if args.epochs is not None:
+        if args.epochs < 1:
+            sys.exit(f"--epochs must be at least 1, got {args.epochs}")
+        cfg["train"]["epochs"] = args.epochs
     torch.set_num_threads(args.threads)
     rows = []
     for key in args.models:
