@@ -4,10 +4,6 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 CORES  ?= 2
-# pytest-xdist workers of `make test`; --dist loadfile keeps each test module on one
-# worker (module fixtures such as the Slurm cluster and the tiny workflow run once), and
-# --no-loadscope-reorder keeps the order of tests/conftest.py (the Slurm module first)
-TEST_WORKERS ?= 2
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # jobs started by Snakemake find the venv's python first
@@ -27,7 +23,7 @@ run: env
 	$(SNAKEMAKE) --cores $(CORES)
 
 test: env
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
 
 test-fast: env
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not slow and not workflow"

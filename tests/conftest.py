@@ -58,21 +58,3 @@ def zmumu_shard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("zmumu") / "shard0.parquet"
     meta = generate_shard(small_spec("zmumu_ee", 200, chunk_size=64), path)
     return path, meta
-
-
-
-def _start_rank(item: pytest.Item) -> int:
-    if item.get_closest_marker("slurm"):
-        return 0
-    return 1 if item.get_closest_marker("workflow") else 2
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start the longest chains first: the Slurm module, then the other workflow tests.
-
-    Under ``pytest -n 2 --dist loadfile --no-loadscope-reorder`` (what ``make
-    test`` runs) each module goes to one worker in this order, so the unit
-    tests fill the gaps beside the Slurm run.  (xdist's ``loadgroup`` does not group under pytest 9.2: it
-    renames node ids through an attribute pytest no longer reads.)
-    """
-    items.sort(key=_start_rank)

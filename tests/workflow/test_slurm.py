@@ -99,7 +99,7 @@ def slurm_run(tmp_path_factory):
         try:
             proc = subprocess.run(
                 cmd, cwd=wd, env={**env(), **cluster.env}, capture_output=True, text=True,
-                timeout=1500,  # ~7 min alone; `make test` runs the unit tests beside it
+                timeout=600,
             )  # fmt: skip
         finally:
             done.set()
