@@ -57,9 +57,8 @@ def main() -> None:
         sys.exit(f"--fractions must lie in (0, 1], got {args.fractions}")
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())["tagging"]
     if args.epochs is not None:
-        if args.epochs < 1:
-            sys.exit(f"--epochs must be at least 1, got {args.epochs}")
         cfg["train"]["epochs"] = args.epochs
+    TrainConfig(**cfg["train"])  # bad settings (e.g. --epochs 0) stop here, before any training
     torch.set_num_threads(args.threads)
     rows = []
     for key in args.models:
