@@ -1,4 +1,8 @@
-# Config validation, wildcard constraints and the get_* input helpers.
+# Config validation, wildcard constraints and the get_* helpers.
+# Every job's params come from one typed spec (lib/phenoflow/analyses/<stage>/spec.py):
+# get_*_spec(wildcards) = <Spec>.from_config(config, **wildcards).to_params(), and the
+# adapter rebuilds it with <Spec>.from_params(snakemake.params.spec).  A rule's `code`
+# param is the hash of its adapter's phenoflow import closure, derived, never listed.
 import re
 import sys
 from pathlib import Path
@@ -6,9 +10,15 @@ from pathlib import Path
 LIB = str(Path(workflow.basedir) / "lib")
 sys.path.insert(0, LIB)
 
-from phenoflow.codehash import code_hash
-from phenoflow.config import ConfigError, section_hash, validate_config
-from phenoflow.seeds import derive_seed
+from phenoflow.analyses.events.spec import GenerateSpec, ImportSpec, ValidateSpec
+from phenoflow.analyses.eventvars.spec import EvaluateEventVariableSpec, TrainEventVariableSpec
+from phenoflow.analyses.integration.spec import DrellYanCheckSpec, LadderSpec, PullsSpec, StrataSpec
+from phenoflow.analyses.jets.spec import ClusterSpec, DatasetSpec, JetsSummarySpec
+from phenoflow.analyses.scan.spec import ScanFunctionSpec, SmoteStudySpec, ZprimeScanSpec
+from phenoflow.analyses.tagging.spec import EvaluateTaggersSpec, TrainBDTSpec, TrainTaggerSpec
+from phenoflow.codehash import adapter_code_hash
+from phenoflow.config import ConfigError, validate_config
+from phenoflow.ml.models import tagger_names
 from phenoflow.workflow import export_library_path
 
 export_library_path(LIB)
@@ -49,75 +59,54 @@ def get_process_shards(wildcards):
     return get_shards(wildcards.process)
 
 
-def get_generation_params(wildcards):
-    """Exactly the config a generation shard depends on (params trigger reruns)."""
-    proc = config["processes"][wildcards.process]
-    section = {
-        "seed": config["seed"],
-        "common_settings": config["generation"]["common_settings"],
-        "chunk_size": config["generation"]["chunk_size"],
-        "settings": proc["settings"],
-        "events_per_shard": proc["events_per_shard"],
-    }
-    return {**section, "process": wildcards.process, "shard": int(wildcards.shard), "config_hash": section_hash(section)}
+def _wc(wildcards):
+    return dict(wildcards.items())
+
+
+def adapter_hash(script):
+    # the code param of a rule: its adapter and every phenoflow module it reaches
+    return adapter_code_hash(Path(workflow.basedir) / "workflow_scripts" / f"{script}.py")
+
+
+def get_generate_spec(wildcards):
+    return GenerateSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_import_spec(wildcards):
+    return ImportSpec.from_config(config, **_wc(wildcards)).to_params()
 
 
 def get_import_source(wildcards):
-    files = config["import_root"][wildcards.process]["files"]
-    shard = int(wildcards.shard)
-    if shard >= len(files):
-        raise WorkflowError(f"import_root.{wildcards.process}: no file for shard {shard}")
-    return files[shard]
+    return ImportSpec.from_config(config, **_wc(wildcards)).file
 
 
-def get_import_params(wildcards):
-    src = config["import_root"][wildcards.process]
-    mapping = {k: src[k] for k in ("particles", "partons", "weight", "event_id") if k in src}
-    metadata = {
-        "process": wildcards.process,
-        "shard": int(wildcards.shard),
-        "source": get_import_source(wildcards),
-        "generator": "external",
-        "sigma_pb": src.get("sigma_pb"),
-        "sigma_err_pb": src.get("sigma_err_pb"),
-        "config_hash": section_hash(src),
-    }
-    return {
-        "tree": src.get("tree", "events"),
-        "mapping": mapping,
-        "metadata": metadata,
-        "chunk_size": config["generation"]["chunk_size"],
-    }
+def get_validate_spec(wildcards):
+    return ValidateSpec.from_config(config, **_wc(wildcards)).to_params()
 
 
 def get_validation_stats(wildcards):
     return [f"results/events/{p}/stats.json" for p in RUN]
 
 
-def get_jets_params(wildcards):
-    """The jets config a shard depends on, and its truth-label kind."""
-    jets = {k: v for k, v in config["jets"].items() if k != "processes"}
-    return {"config": jets, "kind": config["jets"]["processes"][wildcards.process], "config_hash": section_hash(jets)}
+def get_cluster_spec(wildcards):
+    return ClusterSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_jets_summary_spec(wildcards):
+    return JetsSummarySpec.from_config(config).to_params()
 
 
 def get_all_jet_files(wildcards):
     return [f"results/jets/{p}/shard{i}.parquet" for p in JET_PROCESSES for i in range(n_shards(p))]
 
 
+def get_dataset_spec(wildcards):
+    return DatasetSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
 def get_dataset_jet_files(wildcards):
-    spec = config["datasets"][wildcards.task]
-    return [f"results/jets/{p}/shard{i}.parquet" for p in spec["signal"] + spec["background"] for i in range(n_shards(p))]
-
-
-def get_dataset_params(wildcards):
-    spec = config["datasets"][wildcards.task]
-    jets = config["jets"]
-    return {
-        **spec,
-        "seed": config["seed"],
-        "cuts": {k: jets[k] for k in ("r", "pt_min", "pt_max", "eta_max")},
-        "shards": {p: n_shards(p) for p in spec["signal"] + spec["background"]},
-    }
+    spec = DatasetSpec.from_config(config, **_wc(wildcards))
+    return [f"results/jets/{p}/shard{i}.parquet" for p in spec.processes for i in range(n_shards(p))]
 
 
 def dataset_tasks():
@@ -125,15 +114,12 @@ def dataset_tasks():
     return [t for t, s in config["datasets"].items() if all(p in JET_PROCESSES for p in s["signal"] + s["background"])]
 
 
-def get_eventvars_train_params(wildcards):
-    """What training depends on (not the test or mass-fit settings)."""
-    ev = {k: v for k, v in config["eventvars"].items() if k not in ("n_test", "mass_fit", "topologies")}
-    return {**ev, "seed": config["seed"], "topology": wildcards.topology}
+def get_train_event_variable_spec(wildcards):
+    return TrainEventVariableSpec.from_config(config, **_wc(wildcards)).to_params()
 
 
-def get_eventvars_params(wildcards):
-    ev = {k: v for k, v in config["eventvars"].items() if k != "topologies"}
-    return {**ev, "seed": config["seed"], "topology": wildcards.topology}
+def get_evaluate_event_variable_spec(wildcards):
+    return EvaluateEventVariableSpec.from_config(config, **_wc(wildcards)).to_params()
 
 
 def tagging_task():
@@ -141,76 +127,57 @@ def tagging_task():
     return t["dataset"] if t["models"] and t["dataset"] in dataset_tasks() else None
 
 
-def get_tagging_params(wildcards):
-    t = config["tagging"]
-    name = wildcards.key.split("_")[0]
-    spec = {
-        "train": t["train"],
-        "model_options": t[name],
-        "subjet_algorithm": t["subjet_algorithm"],
-        "seed": int(wildcards.seed),
-        "key": wildcards.key,
-    }
-    spec["config_hash"] = section_hash(spec)
-    return spec
+def tagger_key_pattern():
+    # <model> or <model>_<subjet algorithm>, the models from the registry
+    return rf"({'|'.join(tagger_names())})(_(ca|antikt|hdbscan))?"
 
 
-def get_tagging_eval_params(wildcards):
-    t = config["tagging"]
-    return {
-        "models": t["models"],
-        "seeds": t["seeds"],
-        "subjet_algorithm": t["subjet_algorithm"],
-        "model_options": {m: t[m] for m in ("mixer", "part", "deepsets")},
-        "speed_reference": t.get("speed_reference", {}),
-    }
+def get_train_tagger_spec(wildcards):
+    return TrainTaggerSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_train_bdt_spec(wildcards):
+    return TrainBDTSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_evaluate_taggers_spec(wildcards):
+    return EvaluateTaggersSpec.from_config(config, **_wc(wildcards)).to_params()
 
 
 def get_tagger_models(wildcards):
-    t = config["tagging"]
-    return [f"results/tagging/{wildcards.task}/models/{k}_seed{s}.pt" for k in t["models"] for s in t["seeds"]]
+    return EvaluateTaggersSpec.from_config(config, **_wc(wildcards)).model_files(f"results/tagging/{wildcards.task}")
 
 
 def get_tagger_histories(wildcards):
-    t = config["tagging"]
-    return [f"results/tagging/{wildcards.task}/{k}/seed{s}.json" for k in t["models"] for s in t["seeds"]]
+    return EvaluateTaggersSpec.from_config(config, **_wc(wildcards)).history_files(f"results/tagging/{wildcards.task}")
 
 
-def get_scan_params(wildcards):
-    sc = config["scan"]
-    return {
-        "objective": wildcards.objective,
-        "n_calls": sc["n_calls"],
-        "classifier": sc["classifier"],
-        "options": sc["options"],
-        "seed": derive_seed(config["seed"], "scan", wildcards.objective, modulus=2**31 - 1),
-    }
+def get_scan_function_spec(wildcards):
+    return ScanFunctionSpec.from_config(config, **_wc(wildcards)).to_params()
 
 
-def get_integration_ladder_params(wildcards):
-    it = config["integration"]
-    return {
-        "integrand": wildcards.integrand,
-        "methods": it["methods"],
-        "ladder": it["ladder"][wildcards.integrand],
-        "options": it["options"],
-        "drell_yan": it["drell_yan"] if wildcards.integrand == "drell_yan" else None,
-        "seed": derive_seed(config["seed"], "integration", wildcards.integrand, modulus=2**31 - 1),
-    }
+def get_smote_study_spec(wildcards):
+    return SmoteStudySpec.from_config(config).to_params()
 
 
-def get_integration_pulls_params(wildcards):
-    it = config["integration"]
-    p = it["pulls"]
-    base = derive_seed(config["seed"], "integration", "pulls", wildcards.integrand, modulus=2**31 - 1)
-    return {
-        "integrand": wildcards.integrand,
-        "methods": p["methods"],
-        "n_calls": p["n_calls"][wildcards.integrand],
-        "seeds": [base + i for i in range(p["n_seeds"])],
-        "options": it["options"],
-        "drell_yan": it["drell_yan"] if wildcards.integrand == "drell_yan" else None,
-    }
+def get_zprime_scan_spec(wildcards):
+    return ZprimeScanSpec.from_config(config).to_params()
+
+
+def get_ladder_spec(wildcards):
+    return LadderSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_pulls_spec(wildcards):
+    return PullsSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_strata_spec(wildcards):
+    return StrataSpec.from_config(config).to_params()
+
+
+def get_drell_yan_check_spec(wildcards):
+    return DrellYanCheckSpec.from_config(config).to_params()
 
 
 def get_drell_yan_check_input(wildcards=None):

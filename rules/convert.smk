@@ -11,7 +11,7 @@ rule convert_to_root:
     benchmark:
         "results/benchmarks/events/{process}/shard{shard}.root.tsv"
     params:
-        code=code_hash("phenoflow.io.root"),
+        code=adapter_hash("convert_to_root"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -34,8 +34,8 @@ rule import_root:
     wildcard_constraints:
         process=_alternatives(IMPORTED),
     params:
-        source=get_import_params,
-        code=code_hash("phenoflow.io.root"),
+        spec=get_import_spec,
+        code=adapter_hash("import_root"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

@@ -12,8 +12,8 @@ rule train_event_variable:
     wildcard_constraints:
         topology="|".join(config["eventvars"]["topologies"]) or "(?!x)x",
     params:
-        spec=get_eventvars_train_params,
-        code=code_hash("phenoflow.analyses.eventvars_train"),
+        spec=get_train_event_variable_spec,
+        code=adapter_hash("train_event_variable"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 2
@@ -46,8 +46,8 @@ rule evaluate_event_variable:
     benchmark:
         "results/benchmarks/eventvars/{topology}/evaluate.tsv"
     params:
-        spec=get_eventvars_params,
-        code=code_hash("phenoflow.analyses.eventvars", "phenoflow.plotting.eventvars"),
+        spec=get_evaluate_event_variable_spec,
+        code=adapter_hash("evaluate_event_variable"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 2
@@ -69,7 +69,7 @@ rule summarize_eventvars:
     benchmark:
         "results/benchmarks/eventvars/metrics.tsv"
     params:
-        code=code_hash("phenoflow.analyses.eventvars_metrics"),
+        code=adapter_hash("summarize_eventvars"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

@@ -11,8 +11,8 @@ rule generate_events:
     wildcard_constraints:
         process=_alternatives(GENERATED),
     params:
-        spec=get_generation_params,
-        code=code_hash("phenoflow.generation.pythia"),
+        spec=get_generate_spec,
+        code=adapter_hash("generate_events"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

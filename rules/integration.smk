@@ -11,8 +11,8 @@ rule integrate_ladder:
     wildcard_constraints:
         integrand=_alternatives(config["integration"]["integrands"]),
     params:
-        spec=get_integration_ladder_params,
-        code=code_hash("phenoflow.analyses.integration"),
+        spec=get_ladder_spec,
+        code=adapter_hash("integrate_ladder"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -33,8 +33,8 @@ rule integrate_pulls:
     wildcard_constraints:
         integrand=_alternatives(config["integration"]["integrands"]),
     params:
-        spec=get_integration_pulls_params,
-        code=code_hash("phenoflow.analyses.integration"),
+        spec=get_pulls_spec,
+        code=adapter_hash("integrate_pulls"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -57,9 +57,8 @@ rule draw_strata:
     benchmark:
         "results/benchmarks/integration/strata.tsv"
     params:
-        n_calls=config["integration"]["strata_calls"],
-        seed=derive_seed(config["seed"], "integration", "strata", modulus=2**31 - 1),
-        code=code_hash("phenoflow.analyses.integration", "phenoflow.plotting.integration"),
+        spec=get_strata_spec,
+        code=adapter_hash("draw_strata"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -82,9 +81,8 @@ rule check_drell_yan:
     benchmark:
         "results/benchmarks/integration/drell_yan/check.tsv"
     params:
-        spec=config["integration"]["drell_yan"],
-        seed=derive_seed(config["seed"], "integration", "drell_yan", modulus=2**31 - 1),
-        code=code_hash("phenoflow.analyses.integration", "phenoflow.plotting.integration"),
+        spec=get_drell_yan_check_spec,
+        code=adapter_hash("check_drell_yan"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -113,7 +111,7 @@ rule summarize_integration:
     benchmark:
         "results/benchmarks/integration/metrics.tsv"
     params:
-        code=code_hash("phenoflow.analyses.integration", "phenoflow.plotting.integration"),
+        code=adapter_hash("summarize_integration"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

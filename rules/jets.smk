@@ -14,8 +14,8 @@ rule cluster_jets:
     wildcard_constraints:
         process=_alternatives(JET_PROCESSES),
     params:
-        jets=get_jets_params,
-        code=code_hash("phenoflow.jets.pipeline"),
+        spec=get_cluster_spec,
+        code=adapter_hash("cluster_jets"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -48,9 +48,8 @@ rule summarize_jets:
     benchmark:
         "results/benchmarks/jets/summary.tsv"
     params:
-        processes=config["jets"]["processes"],
-        half_width=config["jets"]["image"]["half_width"],
-        code=code_hash("phenoflow.jets.summary", "phenoflow.plotting.jets"),
+        spec=get_jets_summary_spec,
+        code=adapter_hash("summarize_jets"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -76,8 +75,8 @@ rule make_dataset:
     wildcard_constraints:
         task=_alternatives(list(config["datasets"])),
     params:
-        spec=get_dataset_params,
-        code=code_hash("phenoflow.jets.datasets"),
+        spec=get_dataset_spec,
+        code=adapter_hash("make_dataset"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

@@ -17,8 +17,8 @@ rule scan_function:
     wildcard_constraints:
         objective="cosine_[0-9a-z_]+",
     params:
-        spec=get_scan_params,
-        code=code_hash("phenoflow.analyses.scan", "phenoflow.plotting.scan"),
+        spec=get_scan_function_spec,
+        code=adapter_hash("scan_function"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -42,8 +42,8 @@ rule scan_smote_study:
     benchmark:
         "results/benchmarks/scan/smote.tsv"
     params:
-        spec=config["scan"]["smote"],
-        code=code_hash("phenoflow.analyses.scan", "phenoflow.plotting.scan"),
+        spec=get_smote_study_spec,
+        code=adapter_hash("scan_smote_study"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -68,9 +68,8 @@ rule scan_zprime:
     benchmark:
         "results/benchmarks/scan/zprime.tsv"
     params:
-        spec=config["scan"]["zprime"],
-        seed=derive_seed(config["seed"], "scan", "zprime", modulus=2**31 - 1),
-        code=code_hash("phenoflow.analyses.scan", "phenoflow.plotting.scan"),
+        spec=get_zprime_scan_spec,
+        code=adapter_hash("scan_zprime"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -93,7 +92,7 @@ rule summarize_scan:
     benchmark:
         "results/benchmarks/scan/metrics.tsv"
     params:
-        code=code_hash("phenoflow.analyses.scan"),
+        code=adapter_hash("summarize_scan"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

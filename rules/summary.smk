@@ -11,7 +11,7 @@ rule make_summary:
     benchmark:
         "results/benchmarks/summary.tsv"
     params:
-        code=code_hash("phenoflow.summary"),
+        code=adapter_hash("make_summary"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

@@ -12,11 +12,11 @@ rule train_tagger:
     benchmark:
         "results/benchmarks/tagging/{task}/{key}_seed{seed}.tsv"
     wildcard_constraints:
-        key=r"(mixer|part|deepsets)(_(ca|antikt|hdbscan))?",
+        key=tagger_key_pattern(),
         seed=r"\d+",
     params:
-        spec=get_tagging_params,
-        code=code_hash("phenoflow.analyses.tagging"),
+        spec=get_train_tagger_spec,
+        code=adapter_hash("train_tagger"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 2
@@ -39,8 +39,8 @@ rule train_bdt:
     benchmark:
         "results/benchmarks/tagging/{task}/bdt.tsv"
     params:
-        seed=config["seed"],
-        code=code_hash("phenoflow.analyses.tagging"),
+        spec=get_train_bdt_spec,
+        code=adapter_hash("train_bdt"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -66,13 +66,8 @@ rule evaluate_taggers:
     benchmark:
         "results/benchmarks/tagging/{task}/evaluate.tsv"
     params:
-        spec=get_tagging_eval_params,
-        code=code_hash(
-            "phenoflow.analyses.tagging",
-            "phenoflow.analyses.tagging_report",
-            "phenoflow.analyses.tagging_speed",
-            "phenoflow.plotting.tagging",
-        ),
+        spec=get_evaluate_taggers_spec,
+        code=adapter_hash("evaluate_taggers"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 2

@@ -16,8 +16,8 @@ rule validate_events:
     benchmark:
         "results/benchmarks/events/{process}/validate.tsv"
     params:
-        bins=config["validation"]["bins"],
-        code=code_hash("phenoflow.validation", "phenoflow.plotting.events"),
+        spec=get_validate_spec,
+        code=adapter_hash("validate_events"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
@@ -38,7 +38,7 @@ rule summarize_events:
     benchmark:
         "results/benchmarks/events/metrics.tsv"
     params:
-        code=code_hash("phenoflow.validation"),
+        code=adapter_hash("summarize_events"),
     conda:
         "../envs/phenoflow.yaml"
     threads: 1

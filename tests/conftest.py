@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from phenoflow.generation.pythia import ShardSpec, generate_shard, spec_from_config
+from phenoflow.analyses.events.spec import GenerateSpec
+from phenoflow.generation.pythia import ShardSpec, generate_shard
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +42,7 @@ def default_config() -> dict:
 
 
 def small_spec(process: str, n_events: int, chunk_size: int = 7, shard: int = 0) -> ShardSpec:
-    spec = spec_from_config(load_config(), process, shard)
+    spec = GenerateSpec.from_config(load_config(), process, shard).shard_spec()
     return dataclasses.replace(spec, n_events=n_events, chunk_size=chunk_size)
 
 

@@ -2,25 +2,21 @@
 
 from pathlib import Path
 
+from phenoflow.analyses.jets.spec import DatasetSpec
 from phenoflow.jets.datasets import build_dataset
 from phenoflow.logutil import job_logging
 
 with job_logging(snakemake.log[0]) as log:
-    spec = snakemake.params.spec
-    labels = {**dict.fromkeys(spec["background"], 0), **dict.fromkeys(spec["signal"], 1)}
+    spec = DatasetSpec.from_params(snakemake.params.spec)
+    labels = spec.labels()
     inputs = {p: [f for f in snakemake.input.jets if f"/{p}/" in f] for p in labels}
-    outdir = Path(snakemake.output.card).parent
     card = build_dataset(
-        snakemake.wildcards.task,
+        spec.task,
         inputs,
         labels,
-        spec["split"],
-        outdir,
-        seed=spec["seed"],
-        cuts=spec["cuts"],
+        spec.split,
+        Path(snakemake.output.card).parent,
+        seed=spec.seed,
+        cuts=spec.cuts,
     )
-    log.info(
-        "dataset %s: %s",
-        snakemake.wildcards.task,
-        {k: v["n_jets"] for k, v in card["splits"].items()},
-    )
+    log.info("dataset %s: %s", spec.task, {k: v["n_jets"] for k, v in card["splits"].items()})

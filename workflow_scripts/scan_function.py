@@ -1,22 +1,23 @@
 """Adapter for rule scan_function: one test function, ML scanner vs random vs MCMC."""
 
-from phenoflow.analyses.scan import function_scan_figure, run_function_scan
+from phenoflow.analyses.scan.run import function_scan_figure, run_function_scan
+from phenoflow.analyses.scan.spec import ScanFunctionSpec
+from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
-from phenoflow.validation import write_json
 
 with job_logging(snakemake.log[0]) as log:
-    p = snakemake.params.spec
+    spec = ScanFunctionSpec.from_params(snakemake.params.spec)
     log.info(
-        "scanning %s with %d calls per method (seed %d)", p["objective"], p["n_calls"], p["seed"]
+        "scanning %s with %d calls per method (seed %d)", spec.objective, spec.n_calls, spec.seed
     )
     study, scans = run_function_scan(
-        p["objective"],
-        p["n_calls"],
-        p["seed"],
-        p["options"],
-        p["classifier"],
+        spec.objective,
+        spec.n_calls,
+        spec.seed,
+        spec.options,
+        spec.classifier,
         snakemake.output.points,
     )
-    function_scan_figure(p["objective"], study, scans, snakemake.output.figure)
+    function_scan_figure(spec.objective, study, scans, snakemake.output.figure)
     write_json(study, snakemake.output.study)
     log.info("wrote %s", snakemake.output.study)

@@ -3,8 +3,9 @@
 import json
 from pathlib import Path
 
+from phenoflow.analyses.events.validate import events_metrics
+from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
-from phenoflow.validation import events_metrics, write_json
 
 with job_logging(snakemake.log[0]) as log:
     stats = [json.loads(Path(path).read_text()) for path in snakemake.input.stats]

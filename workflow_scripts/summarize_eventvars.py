@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from phenoflow.analyses.eventvars_metrics import eventvars_metrics
+from phenoflow.analyses.eventvars.metrics import eventvars_metrics
+from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
-from phenoflow.validation import write_json
 
 with job_logging(snakemake.log[0]) as log:
     evaluations = [json.loads(Path(f).read_text()) for f in snakemake.input.evaluations]

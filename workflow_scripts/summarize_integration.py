@@ -3,10 +3,10 @@
 import json
 from pathlib import Path
 
-from phenoflow.analyses.integration import integration_metrics, ladder_table
+from phenoflow.analyses.integration.run import integration_metrics, ladder_table
+from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
 from phenoflow.plotting.integration import plot_comparison
-from phenoflow.validation import write_json
 
 
 def load(path):

@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from phenoflow.analyses.scan import scan_metrics
+from phenoflow.analyses.scan.run import scan_metrics
+from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
-from phenoflow.validation import write_json
 
 
 def load(path):

@@ -2,25 +2,17 @@
 
 import torch
 
-from phenoflow.analyses.eventvars_train import train_topology
+from phenoflow.analyses.eventvars.spec import TrainEventVariableSpec
+from phenoflow.analyses.eventvars.train import train_topology
+from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
-from phenoflow.ml.eventvars import EVNConfig
-from phenoflow.validation import write_json
 
 with job_logging(snakemake.log[0]) as log:
-    p = snakemake.params.spec
+    spec = TrainEventVariableSpec.from_params(snakemake.params.spec)
     torch.set_num_threads(snakemake.threads)
-    config = EVNConfig(
-        d_v=p["d_v"],
-        epochs=p["epochs"],
-        batch_size=p["batch_size"],
-        learning_rate=p["learning_rate"],
-        patience=p["patience"],
-        seed=p["seed"],
-        device=p["device"],
-    )
-    log.info("training %s on %d events (%s)", p["topology"], p["n_train"], config)
-    ev, history = train_topology(p["topology"], p["n_train"], config, p["seed"])
+    config = spec.evn_config()
+    log.info("training %s on %d events (%s)", spec.topology, spec.n_train, config)
+    ev, history = train_topology(spec.topology, spec.n_train, config, spec.seed)
     ev.save(snakemake.output.model)
     write_json(history, snakemake.output.history)
     log.info(

@@ -1,11 +1,14 @@
 """Adapter for rule validate_events: per-process validation numbers and figure."""
 
+from phenoflow.analyses.events.spec import ValidateSpec
+from phenoflow.analyses.events.validate import sample_stats
+from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
 from phenoflow.plotting.events import plot_event_validation
-from phenoflow.validation import sample_stats, write_json
 
 with job_logging(snakemake.log[0]) as log:
-    stats = sample_stats(snakemake.input.shards, bins=snakemake.params.bins)
+    spec = ValidateSpec.from_params(snakemake.params.spec)
+    stats = sample_stats(snakemake.input.shards, bins=spec.bins)
     write_json(stats, snakemake.output.stats)
     plot_event_validation(stats, snakemake.output.figure)
     log.info(

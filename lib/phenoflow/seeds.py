@@ -8,7 +8,11 @@ Every random number in phenoflow comes from a seed derived here from
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
+# numpy, torch and scikit-learn all accept seeds below 2**31
+JOB_SEED_MODULUS = 2**31 - 1
 # Pythia's Random:seed accepts 0 ... 900_000_000 (0 means "use the time").
 PYTHIA_SEED_MAX = 900_000_000
 
@@ -32,3 +36,12 @@ def derive_seed(base_seed: int, *parts: object, modulus: int = 2**63 - 1) -> int
 def pythia_seed(base_seed: int, process: str, shard: int) -> int:
     """Seed for Pythia's ``Random:seed`` for one generation shard (1 ... 900 000 000)."""
     return derive_seed(base_seed, "generate", process, shard, modulus=PYTHIA_SEED_MAX + 1)
+
+
+def job_seed(config: Mapping[str, Any], *labels: object) -> int:
+    """The seed of one workflow job: from the config's ``seed`` and the job's labels.
+
+    ``job_seed(config, "scan", "cosine_3d")``; every job that draws random
+    numbers takes its seed from here (Pythia shards from :func:`pythia_seed`).
+    """
+    return derive_seed(config["seed"], *labels, modulus=JOB_SEED_MODULUS)

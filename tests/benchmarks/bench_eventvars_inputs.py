@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
-from phenoflow.analyses.eventvars_train import correlations  # noqa: E402
+from phenoflow.analyses.eventvars.train import correlations  # noqa: E402
 from phenoflow.generation.toys import sample_topology  # noqa: E402
 from phenoflow.ml.eventvars import EVNConfig, train_event_variable  # noqa: E402
 

@@ -29,13 +29,14 @@ sys.path.insert(0, str(ROOT / "lib"))
 
 import yaml  # noqa: E402
 
-from phenoflow.generation.pythia import bare_event_loop, generate_shard, spec_from_config  # noqa: E402
+from phenoflow.analyses.events.spec import GenerateSpec  # noqa: E402
+from phenoflow.generation.pythia import bare_event_loop, generate_shard  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 
 
 def throughput(process: str, n_events: int, repeats: int) -> None:
-    spec = spec_from_config(CONFIG, process, 0)
+    spec = GenerateSpec.from_config(CONFIG, process, 0).shard_spec()
     settings = list(spec.common_settings) + list(spec.settings)
     bare, ours = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,9 +60,10 @@ def throughput(process: str, n_events: int, repeats: int) -> None:
 _CHILD = """
 import json, resource, sys, dataclasses, yaml
 sys.path.insert(0, {lib!r})
-from phenoflow.generation.pythia import generate_shard, spec_from_config
+from phenoflow.analyses.events.spec import GenerateSpec
+from phenoflow.generation.pythia import generate_shard
 cfg = yaml.safe_load(open({cfg!r}))
-spec = dataclasses.replace(spec_from_config(cfg, {process!r}, 0), n_events={n}, chunk_size={chunk})
+spec = dataclasses.replace(GenerateSpec.from_config(cfg, {process!r}, 0).shard_spec(), n_events={n}, chunk_size={chunk})
 generate_shard(spec, {out!r})
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 """

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 import awkward as ak  # noqa: E402
 import yaml  # noqa: E402
 
-from phenoflow.generation.pythia import generate_shard, spec_from_config  # noqa: E402
+from phenoflow.analyses.events.spec import GenerateSpec  # noqa: E402
+from phenoflow.generation.pythia import generate_shard  # noqa: E402
 from phenoflow.io.parquet import iter_events  # noqa: E402
 from phenoflow.jets import cluster, features, images, subjets, substructure  # noqa: E402
 from phenoflow.jets.pipeline import JetsConfig, process_events  # noqa: E402
@@ -42,7 +43,7 @@ CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 
 
 def make_events(n: int, tmp: Path) -> Path:
-    spec = dataclasses.replace(spec_from_config(CONFIG, "ttbar_had", 0), n_events=n, chunk_size=250)
+    spec = dataclasses.replace(GenerateSpec.from_config(CONFIG, "ttbar_had", 0).shard_spec(), n_events=n, chunk_size=250)
     path = tmp / "ttbar.parquet"
     print(f"[setup] generating {n} tt events with Pythia ...", flush=True)
     generate_shard(spec, path)

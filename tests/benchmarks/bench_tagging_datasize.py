@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
-from phenoflow.analyses.tagging import (  # noqa: E402
+from phenoflow.analyses.tagging.run import (  # noqa: E402
     build_model,
     load_splits,
     parse_key,

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from phenoflow.analyses.eventvars import Calibration, correlations, mass_fit, train_topology
+from phenoflow.analyses.eventvars.evaluate import (
+    Calibration,
+    correlations,
+    mass_fit,
+    train_topology,
+)
 from phenoflow.generation.toys import sample_topology
 from phenoflow.ml.eventvars import EventVariable, EVNConfig, _pair_loss, train_event_variable
 from phenoflow.ml.models.evn import make_aux_classifier, make_evn
@@ -117,8 +122,8 @@ def test_mass_fit_recovers_the_mass():
 
 
 def test_two_component_variable_is_evaluated():
-    from phenoflow.analyses.eventvars import evaluate_topology
-    from phenoflow.analyses.eventvars_metrics import eventvars_metrics
+    from phenoflow.analyses.eventvars.evaluate import evaluate_topology
+    from phenoflow.analyses.eventvars.metrics import eventvars_metrics
 
     ev, history = train_topology(
         "one_invisible", 20_000, EVNConfig(d_v=2, epochs=1, batch_size=256), 5
@@ -150,7 +155,7 @@ def test_two_component_variable_is_evaluated():
 def test_mass_fit_2d_mt_measures_mu_not_m_A():
     # m_T (test mass 0) depends on mu = (m_A^2 - m_C^2)/m_A alone: with m_C unknown,
     # the fit pins mu down but m_A wanders along the constant-mu curve
-    from phenoflow.analyses.eventvars import mass_fit_2d, mu_of, simulate_reference
+    from phenoflow.analyses.eventvars.evaluate import mass_fit_2d, mu_of, simulate_reference
 
     grid = [270.0 + 7 * i for i in range(11)]
     res = mass_fit_2d(
@@ -179,7 +184,7 @@ def test_mass_fit_2d_mt_measures_mu_not_m_A():
 
 
 def test_mass_fit_2d_bad_input():
-    from phenoflow.analyses.eventvars import mass_fit_2d
+    from phenoflow.analyses.eventvars.evaluate import mass_fit_2d
 
     kw = dict(n_events=10, n_pseudo=2, n_template=100, bins=3, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="two_body has no m_C"):

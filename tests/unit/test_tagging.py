@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from phenoflow.analyses.tagging import parse_key, score_metrics
+from phenoflow.analyses.tagging.run import parse_key, score_metrics
 from phenoflow.ml.data import subjet_features
 
 
@@ -67,7 +67,7 @@ def _toy_test_split(n: int = 16, n_slots: int = 20, n_sub: int = 3) -> dict[str,
 
 
 def test_speed_references_time_untrained_models():
-    from phenoflow.analyses.tagging_speed import speed_references
+    from phenoflow.analyses.tagging.speed import speed_references
 
     spec = {
         "part_tiny": {
@@ -101,15 +101,15 @@ def test_speed_references_time_untrained_models():
     ],
 )
 def test_speed_reference_bad_spec_names_the_entry(spec, match):
-    from phenoflow.analyses.tagging_speed import check_speed_reference
+    from phenoflow.analyses.tagging.speed import check_speed_reference
 
     with pytest.raises(ValueError, match=match):
         check_speed_reference(spec)
 
 
 def test_speedups_and_table_with_speed_only_rows():
-    from phenoflow.analyses.tagging_report import tagging_metrics, tagging_table
-    from phenoflow.analyses.tagging_speed import speedups
+    from phenoflow.analyses.tagging.report import tagging_metrics, tagging_table
+    from phenoflow.analyses.tagging.speed import speedups
 
     def speed(rate):
         return {

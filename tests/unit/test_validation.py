@@ -3,8 +3,9 @@ import math
 
 import pytest
 
+from phenoflow.analyses.events.validate import events_metrics, sample_stats
+from phenoflow.physics.cross_sections import combine_cross_sections
 from phenoflow.summary import render_summary
-from phenoflow.validation import combine_cross_sections, events_metrics, sample_stats
 
 
 def test_combine_cross_sections_known_values():

@@ -257,20 +257,6 @@ def log_progress(process: str, shard: int) -> Callable[[int, int, float], None]:
     return report
 
 
-def spec_from_config(config: dict[str, Any], process: str, shard: int) -> ShardSpec:
-    """Build the ShardSpec of ``process``/``shard`` from a validated config."""
-    proc = config["processes"][process]
-    return ShardSpec(
-        process=process,
-        shard=shard,
-        n_events=proc["events_per_shard"],
-        settings=tuple(proc["settings"]),
-        base_seed=config["seed"],
-        chunk_size=config["generation"]["chunk_size"],
-        common_settings=tuple(config["generation"]["common_settings"]),
-    )
-
-
 def bare_event_loop(settings: Sequence[str], n_events: int, seed: int = 1) -> float:
     """Events per second of a plain ``pythia.next()`` loop (benchmark reference)."""
     spec = ShardSpec("bare", 0, n_events, tuple(settings), seed)

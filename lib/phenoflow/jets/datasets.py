@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 from phenoflow.io.parquet import read_metadata
 from phenoflow.jets.pipeline import JET_FIELDS, SCALAR_SUBSTRUCTURE, selection_efficiencies
+from phenoflow.physics.cross_sections import combine_cross_sections
 from phenoflow.physics.kinematics import pt as transverse_momentum
-from phenoflow.validation import combine_cross_sections
 
 SPLITS = ("train", "val", "test")
 MAX_SUBJETS = 10

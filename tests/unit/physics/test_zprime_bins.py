@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from phenoflow.analyses.scan import zprime_objective
+from phenoflow.analyses.scan.run import zprime_objective
 from phenoflow.physics.drell_yan import Cuts, DrellYan, ZPrime
 from phenoflow.physics.zprime_bins import BinnedDrellYan
 

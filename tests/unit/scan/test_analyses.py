@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from phenoflow.analyses.scan import run_function_scan, scan_metrics
+from phenoflow.analyses.scan.run import run_function_scan, scan_metrics
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from phenoflow.analyses.tagging_speed import speedups
+from phenoflow.analyses.tagging.speed import speedups
 from phenoflow.summary import metric
 
 

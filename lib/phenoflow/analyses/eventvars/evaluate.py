@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from phenoflow.analyses.eventvars_train import correlations, train_topology
+from phenoflow.analyses.eventvars.train import correlations, train_topology
 from phenoflow.generation.toys import ToySample, sample_topology, simulate
 from phenoflow.ml.eventvars import EventVariable, EVNConfig, train_event_variable
 from phenoflow.physics.variables import invariant_mass

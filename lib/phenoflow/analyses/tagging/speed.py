@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from phenoflow.analyses.tagging import DEEP_MODELS, build_model, inference_speed, n_parameters
+from phenoflow.analyses.tagging.run import DEEP_MODELS, build_model, inference_speed, n_parameters
 from phenoflow.ml.device import pick_device
 
 

@@ -355,7 +355,7 @@ def write_events(columns: Mapping[str, np.ndarray], path: Any) -> None:
     """Unweighted events (m [GeV], y, cos theta*, weight) to a reproducible Parquet file."""
     import pyarrow as pa
 
-    from phenoflow.analyses.scan import write_points
+    from phenoflow.analyses.scan.run import write_points
 
     write_points(pa.table({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}), path)
 

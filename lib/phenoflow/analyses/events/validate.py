@@ -7,7 +7,6 @@ lives in ``phenoflow.plotting.events``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -18,24 +17,9 @@ import awkward as ak
 import numpy as np
 
 from phenoflow.io.parquet import iter_events, read_metadata
+from phenoflow.physics.cross_sections import combine_cross_sections
 from phenoflow.physics.kinematics import pt
 from phenoflow.summary import metric
-
-
-def combine_cross_sections(
-    sigmas: Sequence[float], errors: Sequence[float], weights: Sequence[float]
-) -> tuple[float, float]:
-    """Event-weighted mean of per-shard cross sections and its error [pb].
-
-    Shards are independent estimates; with weights w_i (events per shard)
-    the mean is sum(w sigma)/sum(w) and its error sqrt(sum(w^2 err^2))/sum(w).
-    """
-    w = np.asarray(weights, dtype=float)
-    s = np.asarray(sigmas, dtype=float)
-    e = np.asarray(errors, dtype=float)
-    if w.size == 0 or w.sum() <= 0:
-        return math.nan, math.nan
-    return float((w * s).sum() / w.sum()), float(np.sqrt((w**2 * e**2).sum()) / w.sum())
 
 
 def sample_stats(shards: Sequence[str | os.PathLike[str]], bins: int) -> dict[str, Any]:
@@ -112,12 +96,3 @@ def events_metrics(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
             s["multiplicity"]["mean"], "", f"mean visible final-state multiplicity of {p}"
         )
     return {"title": "Event generation", "metrics": metrics}
-
-
-def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write JSON atomically (sorted keys, stable formatting)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
