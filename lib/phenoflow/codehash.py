@@ -83,17 +83,6 @@ def module_closure(module: str) -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
-def code_hash(*modules: str) -> str:
-    """Short SHA-256 over the source of ``modules`` and their phenoflow imports."""
-    h = hashlib.sha256()
-    names = sorted({m for mod in modules for m in module_closure(mod)})
-    for name in names:
-        path = _module_path(name)
-        assert path is not None
-        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
-
-
 def script_closure(script: str | Path) -> tuple[str, ...]:
     """Sorted phenoflow modules a script (a workflow adapter) reaches through its imports."""
     mods: set[str] = set()

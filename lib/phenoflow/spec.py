@@ -63,7 +63,9 @@ class Spec:
     def from_params(cls, params: Mapping[str, Any]) -> Self:
         """The spec ``to_params`` was made from; malformed params raise SpecError."""
         if not isinstance(params, Mapping):
-            raise SpecError(f"{cls.__name__}: params must be a mapping, got {type(params).__name__}")
+            raise SpecError(
+                f"{cls.__name__}: params must be a mapping, got {type(params).__name__}"
+            )
         names = [f.name for f in dataclasses.fields(cls)]
         missing = [n for n in names if n not in params]
         unknown = sorted(set(params) - set(names))

@@ -43,7 +43,9 @@ CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 
 
 def make_events(n: int, tmp: Path) -> Path:
-    spec = dataclasses.replace(GenerateSpec.from_config(CONFIG, "ttbar_had", 0).shard_spec(), n_events=n, chunk_size=250)
+    spec = dataclasses.replace(
+        GenerateSpec.from_config(CONFIG, "ttbar_had", 0).shard_spec(), n_events=n, chunk_size=250
+    )
     path = tmp / "ttbar.parquet"
     print(f"[setup] generating {n} tt events with Pythia ...", flush=True)
     generate_shard(spec, path)
