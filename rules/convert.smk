@@ -16,8 +16,8 @@ rule convert_to_root:
         "../envs/phenoflow.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=3000,
+        runtime=60,
     script:
         "../workflow_scripts/convert_to_root.py"
 
@@ -40,7 +40,7 @@ rule import_root:
         "../envs/phenoflow.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=3000,
+        runtime=60,
     script:
         "../workflow_scripts/import_root.py"

@@ -19,7 +19,7 @@ rule train_event_variable:
     threads: 2
     resources:
         gpu=1,
-        mem_mb=4000,
+        mem_mb=16000,
         runtime=120,
     script:
         "../workflow_scripts/train_event_variable.py"

@@ -17,7 +17,7 @@ rule generate_events:
         "../envs/phenoflow.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=120,
+        mem_mb=3000,
+        runtime=180,
     script:
         "../workflow_scripts/generate_events.py"

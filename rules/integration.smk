@@ -62,6 +62,9 @@ rule draw_strata:
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     script:
         "../workflow_scripts/draw_strata.py"
 

@@ -20,7 +20,7 @@ rule cluster_jets:
         "../envs/phenoflow.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=4000,
         runtime=120,
     script:
         "../workflow_scripts/cluster_jets.py"
@@ -81,6 +81,7 @@ rule make_dataset:
         "../envs/phenoflow.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=16000,
+        runtime=60,
     script:
         "../workflow_scripts/make_dataset.py"

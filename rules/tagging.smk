@@ -22,8 +22,8 @@ rule train_tagger:
     threads: 2
     resources:
         gpu=1,
-        mem_mb=8000,
-        runtime=240,
+        mem_mb=32000,
+        runtime=480,
     script:
         "../workflow_scripts/train_tagger.py"
 
@@ -44,6 +44,9 @@ rule train_bdt:
     conda:
         "../envs/phenoflow.yaml"
     threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
     script:
         "../workflow_scripts/train_bdt.py"
 
@@ -73,7 +76,7 @@ rule evaluate_taggers:
     threads: 2
     resources:
         gpu=1,
-        mem_mb=8000,
+        mem_mb=32000,
         runtime=120,
     script:
         "../workflow_scripts/evaluate_taggers.py"

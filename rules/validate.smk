@@ -22,7 +22,7 @@ rule validate_events:
         "../envs/phenoflow.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=3000,
         runtime=30,
     script:
         "../workflow_scripts/validate_events.py"
