@@ -22,7 +22,10 @@ def test_every_cluster_job_declares_memory_and_runtime():
         re.findall(r"^    (\w+),$", (ROOT / "Snakefile").read_text(), re.M)
     )
     for smk in (ROOT / "rules").glob("*.smk"):
-        for name, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.S | re.M):
+        for name, body in re.findall(
+            r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.S | re.M
+        ):
             if name in local:
                 continue
-            assert "mem_mb=" in body and "runtime=" in body, f"rule {name} in {smk.name}"
+            assert "mem_mb=" in body, f"rule {name} in {smk.name}"
+            assert "runtime=" in body, f"rule {name} in {smk.name}"
