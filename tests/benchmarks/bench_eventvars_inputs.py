@@ -24,6 +24,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -35,9 +36,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
+from phenoflow.analyses.eventvars.spec import TrainEventVariableSpec  # noqa: E402
 from phenoflow.analyses.eventvars.train import correlations  # noqa: E402
 from phenoflow.generation.toys import sample_topology  # noqa: E402
-from phenoflow.ml.eventvars import EVNConfig, train_event_variable  # noqa: E402
+from phenoflow.ml.eventvars import train_event_variable  # noqa: E402
 
 # columns of ToySample.X for two_invisible: (E, px, py, pz) of b1, of b2, then met_x, met_y
 INPUTS = {
@@ -61,14 +63,10 @@ def main() -> None:
     unknown = set(args.inputs) - {*INPUTS, "m_T2"}
     if unknown:
         sys.exit(f"unknown --inputs {sorted(unknown)}; choose from {[*INPUTS, 'm_T2']}")
-    ev_cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())["eventvars"]
-    cfg = EVNConfig(
-        epochs=args.epochs or ev_cfg["epochs"],
-        batch_size=ev_cfg["batch_size"],
-        learning_rate=ev_cfg["learning_rate"],
-        patience=ev_cfg["patience"],
-        seed=0,
-        device="cpu",
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    spec = TrainEventVariableSpec.from_config(config, "two_invisible")
+    cfg = dataclasses.replace(
+        spec.evn_config(), epochs=args.epochs or spec.epochs, seed=0, device="cpu"
     )
     torch.set_num_threads(args.threads)
     train = sample_topology("two_invisible", args.n_train, np.random.default_rng(1))

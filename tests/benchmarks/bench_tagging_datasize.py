@@ -20,6 +20,7 @@ Needs the dataset: `snakemake --cores 2 results/datasets/top_tagging/card.json`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -38,7 +39,8 @@ from phenoflow.analyses.tagging.run import (  # noqa: E402
     parse_key,
     score_metrics,
 )
-from phenoflow.ml.train import TrainConfig, predict, train_classifier  # noqa: E402
+from phenoflow.analyses.tagging.spec import TrainTaggerSpec  # noqa: E402
+from phenoflow.ml.train import predict, train_classifier  # noqa: E402
 
 
 def main() -> None:
@@ -55,10 +57,16 @@ def main() -> None:
         sys.exit(f"{args.dataset}/card.json not found: build the dataset first (see --help)")
     if any(not 0 < f <= 1 for f in args.fractions):
         sys.exit(f"--fractions must lie in (0, 1], got {args.fractions}")
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())["tagging"]
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    cfg = config["tagging"]
     if args.epochs is not None:
         cfg["train"]["epochs"] = args.epochs
-    TrainConfig(**cfg["train"])  # bad settings (e.g. --epochs 0) stop here, before any training
+    # the specs the workflow builds; bad settings (e.g. --epochs 0) stop here, before any training
+    specs = {
+        k: TrainTaggerSpec.from_config(config, cfg["dataset"], k, args.seed) for k in args.models
+    }
+    for spec in specs.values():
+        spec.train_config()
     torch.set_num_threads(args.threads)
     rows = []
     for key in args.models:
@@ -70,8 +78,8 @@ def main() -> None:
             idx = np.sort(order[: max(1, round(frac * n_all))])
             train = {k: np.asarray(v)[idx] for k, v in data["train"].items()}
             torch.manual_seed(args.seed)
-            model = build_model(name, cfg[name])
-            tc = TrainConfig(seed=args.seed, progress_bar=False, **cfg["train"])
+            model = build_model(name, specs[key].model_options)
+            tc = dataclasses.replace(specs[key].train_config(), progress_bar=False)
             start = time.perf_counter()
             hist = train_classifier(model, train, data["val"], tc)
             wall = time.perf_counter() - start
