@@ -9,7 +9,7 @@ STAMP   = $(VENV)/.installed
 # jobs started by Snakemake find the venv's python first
 SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake
 
-.PHONY: env run test test-fast lint format report paper bench clean
+.PHONY: env run test test-fast lint format report paper docs bench clean
 
 env: $(STAMP)
 
@@ -43,6 +43,10 @@ report: run
 
 paper: env
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/paper.yaml
+
+# docs/results.md from the metrics.json files under results/ (after `make run`)
+docs: env
+	PYTHONPATH=lib $(BIN)/python -m phenoflow.results_doc --run "default config=results" --out docs/results.md
 
 bench: env
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tests/benchmarks/bench_generation.py

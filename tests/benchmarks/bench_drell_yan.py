@@ -1,4 +1,4 @@
-"""Benchmark of the LO Drell-Yan calculator; prints the figures of its issue.
+"""Benchmark of the LO Drell-Yan calculator; prints its figures and goals.
 
 1. Building the PDF table from Pythia (goal: a few seconds at most) and its
    interpolation rate.

@@ -3,7 +3,7 @@
 Trains the EVN of the default config on the same ``two_invisible`` events
 (A1 A2 -> (b1 C1)(b2 C2), Theta = (m_A, m_C) from the prior) with three inputs:
 
-* ``full``: the issue's X (E, px, py, pz of b1 and b2, missing px, py; 10 numbers);
+* ``full``: the paper's X (E, px, py, pz of b1 and b2, missing px, py; 10 numbers);
 * ``transverse``: only px, py of b1, b2 and the missing pT (6 numbers), the
   information m_T2 is built from;
 * ``m_T2``: m_T2 alone (one number), so V is a monotone function of m_T2.
@@ -14,7 +14,7 @@ Kendall tau / Spearman r_s of V against m_T2 on an independent test set.
 If the full and even the transverse inputs reach a lower loss than m_T2
 alone, the variable that keeps the most information about (m_A, m_C) is not
 a function of m_T2, and its rank correlation with m_T2 must stay below 1:
-the tau goal of the event-variable issue then asks for less information.
+a high tau against m_T2 then asks for less information.
 
 Usage:
     python tests/benchmarks/bench_eventvars_inputs.py [--n-train 800000] [--epochs 12]

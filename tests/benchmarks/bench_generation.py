@@ -1,4 +1,4 @@
-"""Benchmark of the generation stage; prints the figures of the spine issue.
+"""Benchmark of the generation stage; prints its figures and goals.
 
 1. Throughput of phenoflow's generation (Pythia nextBatch -> event record ->
    Parquet row groups) against a bare ``pythia.next()`` loop on the same

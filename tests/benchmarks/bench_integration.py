@@ -1,4 +1,4 @@
-"""Benchmark of the integrators (issue 5); prints the tables of the goals.
+"""Benchmark of the integrators; prints the tables of the goals.
 
 1. Goals: the 2D fine-tuning integrand (lestrat <= 0.5% at <= 2e6 calls, within 2 sigma;
    VEGAS+ at 2e6 for comparison) and the 7D cancellation integrand (lestrat <= 5% at

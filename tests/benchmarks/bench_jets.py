@@ -1,4 +1,4 @@
-"""Benchmark of the jets stage; prints the figures of the jets issue.
+"""Benchmark of the jets stage; prints its figures and goals.
 
 1. Events per second per core of the whole stage (clustering, labels, three
    subjet algorithms, features, substructure, images) on Pythia tt events

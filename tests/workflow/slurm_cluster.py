@@ -98,7 +98,7 @@ MinJobAge=300
 SlurmctldTimeout=30
 SlurmdTimeout=30
 # the node advertises what the profile's GPU rules ask for (8 CPUs, 32 GB), more than
-# this machine has; config_overrides keeps slurmd from draining it for that
+# the host may have; config_overrides keeps slurmd from draining it for that
 SlurmdParameters=config_overrides
 NodeName={host} NodeAddr=127.0.0.1 CPUs=16 RealMemory=64000 Gres=gpu:1 State=UNKNOWN
 PartitionName=cpu Nodes={host} Default=YES MaxTime=INFINITE State=UP

@@ -5,7 +5,7 @@ array to (n,) values, its ``bounds`` (d pairs of (low, high)), the ``exact`` int
 over the box and a ``name``.  :func:`get_integrand` builds them by name, and
 :data:`INTEGRANDS` lists the names.
 
-The two hard cases of the project (issue 5):
+The two hard cases of the LeStrat-Net comparison (arXiv:2412.13982):
 
 ``fine_tuning_2d``
     f = 1000 [g(x1; 5, 2) g(x2; 0, 2) - g(x1; -5, 2.1) g(x2; 0, 2.1)]

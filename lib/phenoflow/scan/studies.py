@@ -1,4 +1,4 @@
-"""The scan studies of the MLscanner issue, as functions returning plain dicts.
+"""The scan studies of the MLscanner paper (arXiv:2207.09959), as functions returning plain dicts.
 
 * :func:`function_study` (:func:`paper_3d_study`): a test function scanned by the ML scanner (regressor on
   the observable O, as in the paper's regression method, and the classifier on
@@ -25,7 +25,7 @@ from phenoflow.scan.objectives import FUNCTION_3D, CosineLikelihood, rare_balls_
 from phenoflow.scan.result import ScanResult
 
 # the settings of the 3D study: few exploratory random points and a high probability cut,
-# since the goal is >= 90% efficiency per iteration (random points hit only 3.3%)
+# since the aim is a high in-target fraction per iteration (random points hit only 3.3%)
 PAPER_3D_OPTIONS: dict[str, Any] = {
     "n_initial": 1000,
     "n_per_iteration": 500,

@@ -396,9 +396,9 @@ def test_integrand_mc_matches_quadrature(dy: DrellYan, pdf: PDFTable, mapping: s
 def test_lestrat_error_is_honest_with_cuts(dy: DrellYan, seed: int) -> None:
     """The small stratum holds slivers of large sigma next to the cuts (classifier errors).
 
-    Seed 905154595 (the default ladder's) once gave 658.24 +- 0.26 pb against 665.27 pb
-    at 3e5 calls, forced to the partition: the small stratum's own map missed the
-    slivers.  It borrows the other strata's maps now.
+    With seed 905154595 (the default ladder's) at 3e5 calls, forced to the partition, a
+    small stratum that proposes only from its own map misses the slivers (658.24 +- 0.26 pb
+    against 665.27 pb); it also proposes from the other strata's maps.
     """
     from phenoflow.integrate import integrate
 
@@ -465,7 +465,7 @@ def test_afb_sign_and_size(dy: DrellYan) -> None:
 
 
 def test_pythia_sigma_agrees(pdf: PDFTable) -> None:
-    """The issue's goal: sigma in a window without lepton cuts equals Pythia's sigma_gen."""
+    """sigma in a window without lepton cuts equals Pythia's sigma_gen."""
     for (lo, hi), seed in zip(
         ((60.0, 120.0), (120.0, 500.0), (500.0, 3000.0)), (11, 12, 13), strict=True
     ):

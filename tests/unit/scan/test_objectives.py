@@ -42,7 +42,7 @@ def test_paper_function_values():
 
 
 def test_paper_function_volume_fraction():
-    # 3.33% of the box is in target (measured once with 10^6 points; pull < 4 sigma)
+    # 3.33% of the box is in target (a 10^6-point uniform estimate; pull < 4 sigma)
     rng = np.random.default_rng(0)
     x = rng.uniform(-10 * math.pi, 10 * math.pi, (200_000, 3))
     frac = FUNCTION_3D.in_target(x).mean()

@@ -21,7 +21,7 @@ def test_paper_3d_study_smoke():
 
 @pytest.mark.slow
 def test_paper_3d_goals():
-    """The issue's goals on the 3D function (about 10 s per seed on one core)."""
+    """The benchmark goals on the paper's 3D function (about 10 s per seed on one core)."""
     for seed in (0, 1):
         reg = paper_3d_study(n_calls=10_000, seed=seed, classifier=False)["methods"]["ml_regressor"]
         assert min(reg["efficiency_per_iteration"][5:]) >= 0.9

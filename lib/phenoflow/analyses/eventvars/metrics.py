@@ -20,7 +20,7 @@ def eventvars_metrics(
         m[f"kendall_tau_{t}"] = metric(
             ev["kendall_tau"],
             "",
-            f"Kendall tau of V vs {ref} ({ev['n_test']} test events; goal >= {GOALS.get(t)})",
+            f"Kendall tau of V vs {ref} ({ev['n_test']} test events)",
         )
         m[f"spearman_rs_{t}"] = metric(ev["spearman_rs"], "", f"Spearman r_s of V vs {ref}")
         m[f"training_time_{t}"] = metric(

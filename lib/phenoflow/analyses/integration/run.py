@@ -318,16 +318,16 @@ def integration_metrics(
                 m[f"{p['integrand']}_{method}_pull_mean"] = metric(
                     v["pull_mean"],
                     "",
-                    f"mean pull over {n} seeds at {p['n_calls']} calls (goal |.| <= 0.5)",
+                    f"mean pull over {n} seeds at {p['n_calls']} calls",
                 )
                 m[f"{p['integrand']}_{method}_pull_std"] = metric(
-                    v["pull_std"], "", f"std of pulls over {n} seeds (goal 0.7 - 1.4)"
+                    v["pull_std"], "", f"std of pulls over {n} seeds"
                 )
     if dy:
         for c in dy["pythia"]:
             lo, hi = c["window_gev"]
             m[f"drell_yan_vs_pythia_{lo:g}_{hi:g}"] = metric(
-                c["rel_diff"], "", f"lestrat / Pythia sigma_gen - 1, {lo:g}-{hi:g} GeV, no lepton cuts (goal <= 1%)",
+                c["rel_diff"], "", f"lestrat / Pythia sigma_gen - 1, {lo:g}-{hi:g} GeV, no lepton cuts",
                 c["rel_diff_err"],
             )  # fmt: skip
         wc = dy["with_cuts"]
