@@ -7,8 +7,6 @@ from typing import Any
 
 from phenoflow.summary import metric
 
-GOALS = {"two_body": 0.95, "one_invisible": 0.95, "two_invisible": 0.85}
-
 
 def eventvars_metrics(
     evaluations: Sequence[Mapping[str, Any]], histories: Sequence[Mapping[str, Any]]
