@@ -59,6 +59,11 @@ def get_process_shards(wildcards):
     return get_shards(wildcards.process)
 
 
+def get_configfiles():
+    # the config files merged for this run, in order (recorded in results/run_info.json)
+    return [str(Path(c)) for c in workflow.configfiles]
+
+
 def _wc(wildcards):
     return dict(wildcards.items())
 

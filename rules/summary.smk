@@ -1,4 +1,5 @@
-# results/summary.md: the paper tables, from every analysis' metrics.json.
+# results/summary.md: the paper tables, from every analysis' metrics.json; and
+# results/run_info.json (config files, date, machine) for docs/results.md.
 
 
 rule make_summary:
@@ -6,11 +7,13 @@ rule make_summary:
         metrics=get_metrics_files,
     output:
         summary="results/summary.md",
+        run_info="results/run_info.json",
     log:
         "results/logs/summary.log",
     benchmark:
         "results/benchmarks/summary.tsv"
     params:
+        configfiles=get_configfiles(),
         code=adapter_hash("make_summary"),
     conda:
         "../envs/phenoflow.yaml"

@@ -22,6 +22,8 @@ from typing import Any
 
 TIMING = re.compile(r"wall|seconds|per_s|time|speed|latency", re.IGNORECASE)
 SKIPPED_DIRS = ("logs", "benchmarks")
+# describes the run (date, machine), not a result
+SKIPPED_FILES = ("run_info.json",)
 
 
 def is_timing(key: str, value: Any) -> bool:
@@ -91,7 +93,9 @@ def output_files(root: Path) -> list[Path]:
     return sorted(
         p.relative_to(root)
         for p in root.rglob("*")
-        if p.is_file() and p.relative_to(root).parts[0] not in SKIPPED_DIRS
+        if p.is_file()
+        and p.relative_to(root).parts[0] not in SKIPPED_DIRS
+        and p.name not in SKIPPED_FILES
     )
 
 

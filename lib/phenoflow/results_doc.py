@@ -96,6 +96,17 @@ def run_info(command: str | Sequence[str], configfiles: Sequence[str | os.PathLi
     }
 
 
+def reproduce_command(
+    configfiles: Sequence[str | os.PathLike[str]], default: str = "config/config.yaml"
+) -> str:
+    """The command that reruns a workflow with ``configfiles`` (the default config implied)."""
+    extra = [str(c) for c in configfiles if Path(c).as_posix() != default]
+    parts = ["snakemake", "--cores", str(os.cpu_count() or 1)]
+    for c in extra:
+        parts += ["--configfile", c]
+    return shlex.join(parts)
+
+
 def write_run_info(
     path: str | os.PathLike[str],
     command: str | Sequence[str],

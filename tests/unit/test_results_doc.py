@@ -105,3 +105,12 @@ def test_no_results_says_how_to_make_them(tmp_path: Path) -> None:
 def test_bad_run_argument(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["--run", "results", "--out", str(tmp_path / "x.md")])
+
+
+def test_reproduce_command_names_the_extra_config_files():
+    from phenoflow.results_doc import reproduce_command
+
+    cmd = reproduce_command(["config/config.yaml", "config/paper.yaml"])
+    assert cmd.startswith("snakemake --cores ")
+    assert cmd.endswith("--configfile config/paper.yaml")
+    assert "config/config.yaml" not in cmd
