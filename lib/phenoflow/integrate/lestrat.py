@@ -35,7 +35,8 @@ to f counts):
 Randomness comes from one ``numpy.random.Generator`` seeded by ``seed`` (torch
 initialisation from a ``torch.Generator``), so the same seed gives the same result.
 The returned :class:`LeStratModel` keeps the classifier and the proposals and can
-generate unweighted events (:meth:`LeStratModel.generate`).
+generate unweighted events (:meth:`LeStratModel.generate`, in
+:mod:`phenoflow.integrate.model`).
 
 Limits: a region no sample ever reaches (e.g. a narrow peak far from everything else in
 many dimensions, at a small budget) cannot be found; its integral is then missing from
@@ -46,13 +47,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import vegas
 
 from phenoflow.integrate.classify import LevelClasses, LevelClassifier, make_classes
+from phenoflow.integrate.model import LeStratModel, Proposal, Stratum
 from phenoflow.integrate.references import vegas_batch
 from phenoflow.integrate.result import CountedIntegrand, Integrand
 from phenoflow.integrate.sampling import (
@@ -113,83 +115,6 @@ def options_from(kwargs: dict[str, Any]) -> LeStratOptions:
     if unknown:
         raise ValueError(f"unknown lestrat option(s) {unknown}; known: {sorted(known)}")
     return LeStratOptions(**kwargs)
-
-
-@dataclass
-class Proposal:
-    """A stratum's sampling density: components with point shares ``alpha`` (sum 1)."""
-
-    components: list[MapComponent | GaussianComponent]
-    alpha: np.ndarray
-    name: str
-
-    def log_mix_density(self, x: np.ndarray) -> np.ndarray:
-        """log sum_k alpha_k q_k(x) at points inside the box, (n, d) -> (n,)."""
-        logs = np.stack([c.log_density(x) for c in self.components]) + np.log(self.alpha)[:, None]
-        return np.logaddexp.reduce(logs, axis=0)
-
-
-@dataclass
-class Stratum:
-    """One class region C_j and everything learnt about it."""
-
-    index: int
-    label: str
-    base_map: vegas.AdaptiveMap
-    gauss: GaussianComponent | None = None
-    gauss_ess: float = 0.0  # effective sample size of the last fit of ``gauss``
-    proposal: Proposal | None = None
-    mean: float = 0.0
-    var: float = 0.0
-    abs_mean: float = 0.0  # estimate of int_{C_j} |f|
-    n_calls: int = 0  # final-phase calls
-    err_per_call: float = 0.0  # calibrated sdev * sqrt(calls)
-    p_call: float = 1.0  # calls per proposed point (calibration)
-    w_max: float = 0.0  # largest |f / q_mix| seen in the final phase
-    choice: Any = None  # the calibrated candidate (name, spec, shares)
-    calib_run: tuple[float, float, float] = (0.0, 0.0, 0.0)  # its (mean, var, int |f|)
-    calib: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class LeStratModel:
-    """What ``lestrat`` learnt: the classifier, the classes and per-stratum proposals.
-
-    Use :meth:`generate` for unweighted events.  ``f`` is the user's integrand (events
-    need new evaluations of it).
-    """
-
-    f: Integrand
-    bounds: np.ndarray
-    classes: LevelClasses
-    classifier: LevelClassifier
-    strata: list[Stratum]
-
-    @property
-    def dim(self) -> int:
-        return len(self.bounds)
-
-    def generate(
-        self,
-        n_events: int,
-        seed: int = 0,
-        zoom: Any = None,
-        zoom_factor: float = 10.0,
-        safety: float = 1.0,
-        max_calls: int | None = None,
-    ) -> Any:
-        """Unweighted events; see :func:`phenoflow.integrate.unweight.generate_events`."""
-        from phenoflow.integrate.unweight import generate_events
-
-        return generate_events(
-            self,
-            n_events,
-            seed=seed,
-            zoom=zoom,
-            zoom_factor=zoom_factor,
-            safety=safety,
-            max_calls=max_calls,
-        )
 
 
 def _member(classifier: LevelClassifier, x: np.ndarray, index: int) -> np.ndarray:

@@ -1,4 +1,9 @@
-"""Unweighted events from a ``lestrat`` model (:meth:`LeStratModel.generate`).
+"""The learnt ``lestrat`` model and unweighted events drawn from it.
+
+:class:`LeStratModel` keeps what :func:`phenoflow.integrate.lestrat.lestrat_integrate`
+learnt: the level classes, the classifier and one :class:`Stratum` (with its frozen
+:class:`Proposal`) per class region.  :meth:`LeStratModel.generate` draws unweighted
+events (:func:`generate_events`).
 
 Events are drawn stratum by stratum: stratum j is picked with probability
 ``∝ A_j = int_{C_j} |f|`` (estimated in the final integration pass), a point is
@@ -26,13 +31,92 @@ In every mode ``norm * sum_i w_i phi(x_i)`` estimates ``int f phi`` for any func
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import vegas
 
-if TYPE_CHECKING:
-    from phenoflow.integrate.lestrat import LeStratModel, Stratum
+from phenoflow.integrate.classify import LevelClasses, LevelClassifier
+from phenoflow.integrate.result import Integrand
+from phenoflow.integrate.sampling import GaussianComponent, MapComponent
+
+Zoom = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class Proposal:
+    """A stratum's sampling density: components with point shares ``alpha`` (sum 1)."""
+
+    components: list[MapComponent | GaussianComponent]
+    alpha: np.ndarray
+    name: str
+
+    def log_mix_density(self, x: np.ndarray) -> np.ndarray:
+        """log sum_k alpha_k q_k(x) at points inside the box, (n, d) -> (n,)."""
+        logs = np.stack([c.log_density(x) for c in self.components]) + np.log(self.alpha)[:, None]
+        return np.logaddexp.reduce(logs, axis=0)
+
+
+@dataclass
+class Stratum:
+    """One class region C_j and everything learnt about it."""
+
+    index: int
+    label: str
+    base_map: vegas.AdaptiveMap
+    gauss: GaussianComponent | None = None
+    gauss_ess: float = 0.0  # effective sample size of the last fit of ``gauss``
+    proposal: Proposal | None = None
+    mean: float = 0.0
+    var: float = 0.0
+    abs_mean: float = 0.0  # estimate of int_{C_j} |f|
+    n_calls: int = 0  # final-phase calls
+    err_per_call: float = 0.0  # calibrated sdev * sqrt(calls)
+    p_call: float = 1.0  # calls per proposed point (calibration)
+    w_max: float = 0.0  # largest |f / q_mix| seen in the final phase
+    choice: Any = None  # the calibrated candidate (name, spec, shares)
+    calib_run: tuple[float, float, float] = (0.0, 0.0, 0.0)  # its (mean, var, int |f|)
+    calib: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class LeStratModel:
+    """What ``lestrat`` learnt: the classifier, the classes and per-stratum proposals.
+
+    Use :meth:`generate` for unweighted events.  ``f`` is the user's integrand (events
+    need new evaluations of it).
+    """
+
+    f: Integrand
+    bounds: np.ndarray
+    classes: LevelClasses
+    classifier: LevelClassifier
+    strata: list[Stratum]
+
+    @property
+    def dim(self) -> int:
+        return len(self.bounds)
+
+    def generate(
+        self,
+        n_events: int,
+        seed: int = 0,
+        zoom: Zoom | None = None,
+        zoom_factor: float = 10.0,
+        safety: float = 1.0,
+        max_calls: int | None = None,
+    ) -> Events:
+        """Unweighted events; see :func:`generate_events`."""
+        return generate_events(
+            self,
+            n_events,
+            seed=seed,
+            zoom=zoom,
+            zoom_factor=zoom_factor,
+            safety=safety,
+            max_calls=max_calls,
+        )
 
 
 @dataclass(frozen=True)
@@ -82,7 +166,7 @@ def generate_events(
     model: LeStratModel,
     n_events: int,
     seed: int = 0,
-    zoom: Callable[[np.ndarray], np.ndarray] | None = None,
+    zoom: Zoom | None = None,
     zoom_factor: float = 10.0,
     safety: float = 1.0,
     max_calls: int | None = None,
