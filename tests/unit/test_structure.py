@@ -136,8 +136,6 @@ def test_no_import_cycles():
 KNOWN_LONG = {
     "analyses/eventvars.py": "evaluate_topology",
     "analyses/integration.py": "drell_yan_check",
-    "integrate/lestrat.py": "lestrat_integrate",
-    "integrate/model.py": "generate_events",
     "jets/datasets.py": "_build",
     "jets/features.py": "constituent_features",
     "jets/images.py": "jet_images",

@@ -162,6 +162,121 @@ def _propose(
     return x, ok
 
 
+@dataclass
+class _Unweighting:
+    """The state of one :func:`generate_events` call: accepted events and counters per stratum."""
+
+    model: LeStratModel
+    strata: list[Stratum]
+    rng: np.random.Generator
+    zoom: Zoom | None
+    z: float  # the zoom factor (1 without zoom)
+    safety: float
+    cap: int  # most integrand calls allowed
+    n_events: int
+    calls: int = 0
+    out_x: list[list[np.ndarray]] = field(default_factory=list)
+    out_w: list[list[np.ndarray]] = field(default_factory=list)
+    n_acc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sum_w: np.ndarray = field(default_factory=lambda: np.zeros(0))  # sum |f/q|: zoom averages g_j
+    sum_wg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    n_prop: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        n = len(self.strata)
+        self.out_x = [[] for _ in self.strata]
+        self.out_w = [[] for _ in self.strata]
+        self.n_acc = np.zeros(n, dtype=np.int64)
+        self.sum_w = np.zeros(n)
+        self.sum_wg = np.zeros(n)
+        self.n_prop = np.zeros(n, dtype=np.int64)
+
+    def factor(self, x: np.ndarray) -> np.ndarray:
+        """The zoom factor g (n,) at points x (n, d): z inside the region, 1 outside."""
+        if self.zoom is None:
+            return np.ones(len(x))
+        mask = np.asarray(self.zoom(x), dtype=bool)
+        if mask.shape != (len(x),):
+            raise ValueError(f"zoom must map (n, d) points to (n,) booleans, got {mask.shape}")
+        return np.where(mask, self.z, 1.0)
+
+    def run_batch(self, i: int, n: int) -> None:
+        """Propose n points in stratum i, call f on those kept, accept and store events."""
+        st = self.strata[i]
+        assert st.proposal is not None
+        x, ok = _propose(self.model, st, n, self.rng)
+        self.n_prop[i] += n
+        idx = np.flatnonzero(ok)
+        if self.zoom is not None and len(idx):
+            # thin the proposals to density q g / z before calling f: outside the region
+            # only one in z is kept, so the zoom costs no extra integrand calls
+            g_all = self.factor(x[idx])
+            idx = idx[self.rng.random(len(idx)) < g_all / self.z]
+        if self.calls + len(idx) > self.cap:
+            raise RuntimeError(
+                f"unweighting needed more than max_calls = {self.cap} integrand calls "
+                f"({int(self.n_acc.sum())} of {self.n_events} events so far)"
+            )
+        self.calls += len(idx)
+        if not len(idx):
+            return
+        xe = x[idx]
+        fx = self.model.f(xe)
+        w = fx * np.exp(-st.proposal.log_mix_density(xe))
+        g = self.factor(xe)
+        # the kept points have density q g / z: |w| / g and |w| estimate int |f| and
+        # int |f| g up to the same factor, hence the |f|-averaged zoom factor g_j
+        self.sum_w[i] += float((np.abs(w) / g).sum())
+        self.sum_wg[i] += float(np.abs(w).sum())
+        ratio = np.abs(w) / (self.safety * st.w_max)
+        accept = self.rng.random(len(idx)) < ratio
+        over = np.maximum(ratio[accept], 1.0)
+        self.out_x[i].append(xe[accept])
+        self.out_w[i].append(np.sign(fx[accept]) * over / g[accept])
+        self.n_acc[i] += int(accept.sum())
+
+    def zoom_averages(self, batch: int) -> np.ndarray:
+        """(n_strata,) |f|-averaged zoom factors g_j, from a first batch of every stratum."""
+        if self.zoom is None:
+            return np.ones(len(self.strata))
+        for i in range(len(self.strata)):
+            self.run_batch(i, batch)
+        return np.where(self.sum_w > 0, self.sum_wg / np.maximum(self.sum_w, 1e-300), 1.0)
+
+    def fill(self, want: np.ndarray) -> None:
+        """Run batches until stratum i has ``want[i]`` accepted events, stratum by stratum."""
+        n_acc, n_prop = self.n_acc, self.n_prop
+        for i in range(len(self.strata)):
+            while n_acc[i] < want[i]:
+                if n_acc[i] == 0:  # no efficiency measured yet: a modest batch first
+                    todo = 4 * (2 ** min(int(n_prop[i]).bit_length(), 20)) + 4096
+                else:
+                    todo = (want[i] - n_acc[i]) / (n_acc[i] / n_prop[i]) * 1.1 + 256
+                self.run_batch(i, int(min(todo, 1 << 20)))
+
+    def events(self, want: np.ndarray, prob_norm: float) -> Events:
+        """The first ``want[i]`` accepted events of every stratum, as :class:`Events`."""
+        xs, ws, ss = [], [], []
+        dim = self.model.dim
+        for i, st in enumerate(self.strata):
+            x_i = np.concatenate(self.out_x[i]) if self.out_x[i] else np.zeros((0, dim))
+            w_i = np.concatenate(self.out_w[i]) if self.out_w[i] else np.zeros(0)
+            xs.append(x_i[: want[i]])
+            ws.append(w_i[: want[i]])
+            ss.append(np.full(want[i], self.model.strata.index(st), dtype=np.int64))
+        weights = np.concatenate(ws)
+        over = float(np.mean(np.abs(weights) * self.factor(np.concatenate(xs)) > 1.0 + 1e-12))
+        return Events(
+            x=np.concatenate(xs),
+            weights=weights,
+            stratum=np.concatenate(ss),
+            norm=prob_norm / self.n_events,
+            n_calls=self.calls,
+            efficiency=min(float(self.n_acc.sum()) / max(self.calls, 1), 1.0),
+            overweight_fraction=over,
+        )
+
+
 def generate_events(
     model: LeStratModel,
     n_events: int,
@@ -190,92 +305,11 @@ def generate_events(
     if not strata:
         raise ValueError("the integrand vanished on every point of the integration: no events")
     z = zoom_factor if zoom is not None else 1.0
-
-    def factor(x: np.ndarray) -> np.ndarray:
-        if zoom is None:
-            return np.ones(len(x))
-        mask = np.asarray(zoom(x), dtype=bool)
-        if mask.shape != (len(x),):
-            raise ValueError(f"zoom must map (n, d) points to (n,) booleans, got {mask.shape}")
-        return np.where(mask, z, 1.0)
-
-    calls = 0
-    out_x: list[list[np.ndarray]] = [[] for _ in strata]
-    out_w: list[list[np.ndarray]] = [[] for _ in strata]
-    n_acc = np.zeros(len(strata), dtype=np.int64)
-    sum_w = np.zeros(len(strata))  # sum |f/q| over proposals: for the zoom averages g_j
-    sum_wg = np.zeros(len(strata))
-    n_prop = np.zeros(len(strata), dtype=np.int64)
-
-    def run_batch(i: int, n: int) -> None:
-        nonlocal calls
-        st = strata[i]
-        assert st.proposal is not None
-        x, ok = _propose(model, st, n, rng)
-        n_prop[i] += n
-        idx = np.flatnonzero(ok)
-        if zoom is not None and len(idx):
-            # thin the proposals to density q g / z before calling f: outside the region
-            # only one in z is kept, so the zoom costs no extra integrand calls
-            g_all = factor(x[idx])
-            idx = idx[rng.random(len(idx)) < g_all / z]
-        if calls + len(idx) > cap:
-            raise RuntimeError(
-                f"unweighting needed more than max_calls = {cap} integrand calls "
-                f"({int(n_acc.sum())} of {n_events} events so far)"
-            )
-        calls += len(idx)
-        if not len(idx):
-            return
-        xe = x[idx]
-        fx = model.f(xe)
-        w = fx * np.exp(-st.proposal.log_mix_density(xe))
-        g = factor(xe)
-        # the kept points have density q g / z: |w| / g and |w| estimate int |f| and
-        # int |f| g up to the same factor, hence the |f|-averaged zoom factor g_j
-        sum_w[i] += float((np.abs(w) / g).sum())
-        sum_wg[i] += float(np.abs(w).sum())
-        ratio = np.abs(w) / (safety * st.w_max)
-        accept = rng.random(len(idx)) < ratio
-        over = np.maximum(ratio[accept], 1.0)
-        out_x[i].append(xe[accept])
-        out_w[i].append(np.sign(fx[accept]) * over / g[accept])
-        n_acc[i] += int(accept.sum())
-
+    run = _Unweighting(model, strata, rng, zoom, z, safety, cap, n_events)
     abs_int = np.array([st.abs_mean for st in strata])
-    if zoom is not None:
-        # first batch of every stratum gives the |f|-averaged zoom factor g_j
-        for i in range(len(strata)):
-            run_batch(i, batch)
-        g_mean = np.where(sum_w > 0, sum_wg / np.maximum(sum_w, 1e-300), 1.0)
-    else:
-        g_mean = np.ones(len(strata))
+    g_mean = run.zoom_averages(batch)
     prob = abs_int * g_mean
     prob /= prob.sum()
     want = rng.multinomial(n_events, prob)
-    for i in range(len(strata)):
-        while n_acc[i] < want[i]:
-            if n_acc[i] == 0:  # no efficiency measured yet: a modest batch first
-                todo = 4 * (2 ** min(int(n_prop[i]).bit_length(), 20)) + 4096
-            else:
-                todo = (want[i] - n_acc[i]) / (n_acc[i] / n_prop[i]) * 1.1 + 256
-            run_batch(i, int(min(todo, 1 << 20)))
-    xs, ws, ss = [], [], []
-    for i, st in enumerate(strata):
-        x_i = np.concatenate(out_x[i]) if out_x[i] else np.zeros((0, model.dim))
-        w_i = np.concatenate(out_w[i]) if out_w[i] else np.zeros(0)
-        xs.append(x_i[: want[i]])
-        ws.append(w_i[: want[i]])
-        ss.append(np.full(want[i], model.strata.index(st), dtype=np.int64))
-    weights = np.concatenate(ws)
-    over_fraction = float(np.mean(np.abs(weights) * factor(np.concatenate(xs)) > 1.0 + 1e-12))
-    norm = float((abs_int * g_mean).sum()) / n_events
-    return Events(
-        x=np.concatenate(xs),
-        weights=weights,
-        stratum=np.concatenate(ss),
-        norm=norm,
-        n_calls=calls,
-        efficiency=min(float(n_acc.sum()) / max(calls, 1), 1.0),
-        overweight_fraction=over_fraction,
-    )
+    run.fill(want)
+    return run.events(want, float((abs_int * g_mean).sum()))
