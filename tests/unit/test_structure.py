@@ -141,8 +141,6 @@ KNOWN_LONG = {
     "jets/images.py": "jet_images",
     "jets/subjets.py": "hdbscan_subjets",
     "jets/summary.py": "jets_summary",
-    "ml/eventvars.py": "train_event_variable",
-    "ml/train.py": "train_classifier",
     "scan/baselines.py": "mcmc_scan",
     "scan/explore.py": "_run",
 }
