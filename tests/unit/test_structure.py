@@ -139,8 +139,6 @@ KNOWN_LONG = {
     "jets/images.py": "jet_images",
     "jets/subjets.py": "hdbscan_subjets",
     "jets/summary.py": "jets_summary",
-    "scan/baselines.py": "mcmc_scan",
-    "scan/explore.py": "_run",
 }
 
 
