@@ -55,6 +55,36 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+def _add_taggers(schema: dict[str, Any]) -> dict[str, Any]:
+    """Fill the tagger model names of the registry into the ``tagging`` section (in place).
+
+    The schema file names no tagger model; :data:`phenoflow.ml.models.TAGGERS` is the one
+    list of them (importing it does not import torch).
+    """
+    from phenoflow.ml.models import TAGGER_NAMES, TAGGERS
+
+    names = list(TAGGER_NAMES)
+    spelled = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    tagging = schema["properties"]["tagging"]
+    props = tagging["properties"]
+    algorithms = "|".join(props["subjet_algorithm"]["enum"])
+    props["models"]["items"]["pattern"] = f"^({'|'.join(names)})(_({algorithms}))?$"
+    props["models"]["description"] = (
+        f"a list of <model>[_<subjet algorithm>] with model in {', '.join(names)}"
+    )
+    for name in names:
+        props[name] = {"type": "object", "description": f"keyword arguments of {TAGGERS[name][1]}"}
+    tagging["required"] = [*tagging["required"], *names]
+    speed = props["speed_reference"]
+    speed["description"] = (
+        f"name: {{model: {'|'.join(names)}, options: {{...}}}} architectures timed, not trained"
+    )
+    model = speed["additionalProperties"]["properties"]["model"]
+    model["enum"] = names
+    model["description"] = spelled
+    return schema
+
+
 def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
     """Validate ``config`` against the schema and cross-key rules.
 
@@ -64,7 +94,7 @@ def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) 
     import jsonschema  # imported here: keeps `import phenoflow.config` light
 
     cfg = json.loads(json.dumps(config))  # plain, deep-copied, JSON-compatible
-    schema = load_schema(schema_path)
+    schema = _add_taggers(load_schema(schema_path))
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(
         validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message)
