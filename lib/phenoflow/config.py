@@ -1,6 +1,6 @@
 """Load and validate the workflow configuration.
 
-The schema lives in ``config/schema/config.schema.yaml``.  Validation runs
+The schema lives in the package, ``phenoflow/schema/config.schema.yaml``.  Validation runs
 when Snakemake builds the DAG, so a bad key or value stops the run before
 any job starts, with a message that names the key and what was expected.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -88,8 +88,9 @@ def _add_taggers(schema: dict[str, Any]) -> dict[str, Any]:
 def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
     """Validate ``config`` against the schema and cross-key rules.
 
-    Returns the config (with schema defaults filled in) as a plain dict;
-    raises ConfigError listing every problem found.
+    Returns a plain, deep-copied dict of the config as given: schema defaults are
+    not filled in (a filled-in default would change the params of rules and rerun
+    them); raises ConfigError listing every problem found.
     """
     import jsonschema  # imported here: keeps `import phenoflow.config` light
 
