@@ -1,7 +1,7 @@
 """Deep-learned event variables: train, orient, calibrate, evaluate, measure a mass.
 
 Uses the toy topologies of ``phenoflow.generation.toys`` and the EVN of
-``phenoflow.ml.eventvars``.  Everything here is plain numpy/torch and runs
+``phenoflow.ml.event_variable``.  Everything here is plain numpy/torch and runs
 outside Snakemake; the workflow adapters call ``train_topology`` and
 ``evaluate_topology``.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 from phenoflow.analyses.eventvars_train import correlations, train_topology
 from phenoflow.generation.toys import ToySample, sample_topology, simulate
-from phenoflow.ml.eventvars import EventVariable, EVNConfig, train_event_variable
+from phenoflow.ml.event_variable import EventVariable, EVNConfig, train_event_variable
 from phenoflow.physics.variables import invariant_mass
 from phenoflow.seeds import derive_seed
 
