@@ -9,7 +9,7 @@ from phenoflow.analyses.eventvars.evaluate import evaluate_topology
 from phenoflow.analyses.eventvars.spec import EvaluateEventVariableSpec
 from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
-from phenoflow.ml.eventvars import EventVariable
+from phenoflow.ml.event_variable import EventVariable
 from phenoflow.plotting.eventvars import plot_eventvar, plot_training
 
 with job_logging(snakemake.log[0]) as log:

@@ -1,6 +1,6 @@
 """Load and validate the workflow configuration.
 
-The schema lives in ``config/schema/config.schema.yaml``.  Validation runs
+The schema lives in the package, ``phenoflow/schema/config.schema.yaml``.  Validation runs
 when Snakemake builds the DAG, so a bad key or value stops the run before
 any job starts, with a message that names the key and what was expected.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -55,16 +55,47 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+def _add_taggers(schema: dict[str, Any]) -> dict[str, Any]:
+    """Fill the tagger model names of the registry into the ``tagging`` section (in place).
+
+    The schema file names no tagger model; :data:`phenoflow.ml.models.TAGGERS` is the one
+    list of them (importing it does not import torch).
+    """
+    from phenoflow.ml.models import TAGGER_NAMES
+
+    names = list(TAGGER_NAMES)
+    spelled = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    tagging = schema["properties"]["tagging"]
+    props = tagging["properties"]
+    algorithms = "|".join(props["subjet_algorithm"]["enum"])
+    props["models"]["items"]["pattern"] = f"^({'|'.join(names)})(_({algorithms}))?$"
+    props["models"]["description"] = (
+        f"a list of <model>[_<subjet algorithm>] with model in {', '.join(names)}"
+    )
+    for name in names:
+        props[name] = {"type": "object", "description": f"keyword arguments of the {name} factory"}
+    tagging["required"] = [*tagging["required"], *names]
+    speed = props["speed_reference"]
+    speed["description"] = (
+        f"name: {{model: {'|'.join(names)}, options: {{...}}}} architectures timed, not trained"
+    )
+    model = speed["additionalProperties"]["properties"]["model"]
+    model["enum"] = names
+    model["description"] = spelled
+    return schema
+
+
 def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
     """Validate ``config`` against the schema and cross-key rules.
 
-    Returns the config (with schema defaults filled in) as a plain dict;
-    raises ConfigError listing every problem found.
+    Returns a plain, deep-copied dict of the config as given: schema defaults are
+    not filled in (a filled-in default would change the params of rules and rerun
+    them); raises ConfigError listing every problem found.
     """
     import jsonschema  # imported here: keeps `import phenoflow.config` light
 
     cfg = json.loads(json.dumps(config))  # plain, deep-copied, JSON-compatible
-    schema = load_schema(schema_path)
+    schema = _add_taggers(load_schema(schema_path))
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(
         validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message)

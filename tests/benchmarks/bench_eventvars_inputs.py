@@ -39,7 +39,7 @@ import yaml  # noqa: E402
 from phenoflow.analyses.eventvars.spec import TrainEventVariableSpec  # noqa: E402
 from phenoflow.analyses.eventvars.train import correlations  # noqa: E402
 from phenoflow.generation.toys import sample_topology  # noqa: E402
-from phenoflow.ml.eventvars import train_event_variable  # noqa: E402
+from phenoflow.ml.event_variable import train_event_variable  # noqa: E402
 
 # columns of ToySample.X for two_invisible: (E, px, py, pz) of b1, of b2, then met_x, met_y
 INPUTS = {

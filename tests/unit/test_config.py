@@ -64,3 +64,29 @@ def test_seed_setting_rejected(default_config):
 def test_section_hash_stable():
     assert section_hash({"a": 1, "b": [1, 2]}) == section_hash({"b": [1, 2], "a": 1})
     assert section_hash({"a": 1}) != section_hash({"a": 2})
+
+
+def test_tagger_names_come_from_the_registry():
+    import subprocess
+    import sys
+
+    from phenoflow.config import SCHEMA_PATH
+    from phenoflow.ml.models import TAGGER_NAMES
+
+    text = SCHEMA_PATH.read_text()
+    assert not any(f"make_{name}" in text or f"{name}:" in text for name in TAGGER_NAMES)
+    cfg = load_config()
+    cfg["tagging"]["models"].append("nosuchnet")
+    with pytest.raises(ConfigError, match=r"tagging\.models.*nosuchnet.*mixer\|part\|deepsets"):
+        validate_config(cfg)
+    cfg = load_config()
+    del cfg["tagging"][TAGGER_NAMES[0]]
+    with pytest.raises(ConfigError, match=f"tagging.{TAGGER_NAMES[0]}"):
+        validate_config(cfg)
+    # validation reads the names without importing torch
+    code = (
+        "import sys; from phenoflow.config import validate_config; "
+        "from tests.conftest import load_config; validate_config(load_config()); "
+        "assert 'torch' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

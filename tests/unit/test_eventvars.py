@@ -11,7 +11,7 @@ from phenoflow.analyses.eventvars.evaluate import (
     train_topology,
 )
 from phenoflow.generation.toys import sample_topology
-from phenoflow.ml.eventvars import EventVariable, EVNConfig, _pair_loss, train_event_variable
+from phenoflow.ml.event_variable import EventVariable, EVNConfig, _pair_loss, train_event_variable
 from phenoflow.ml.models.evn import make_aux_classifier, make_evn
 
 

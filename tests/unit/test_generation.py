@@ -157,3 +157,14 @@ def test_parton_mothers_zmumu(zmumu_shard):
     for c in ("px", "py", "pz", "E"):
         assert np.allclose(ak.to_numpy(ak.sum(mu[c], axis=1)), ak.to_numpy(z[c]), atol=1e-9)
     assert np.allclose(ak.to_numpy(z.E), 91.1876)
+
+
+def test_make_pythia_reads_in_order_and_names_bad_lines():
+    from phenoflow.generation.pythia import make_pythia
+
+    pythia = make_pythia(("PDF:pSet = 8",), seed=17, init=False)
+    assert pythia.flag("Print:quiet")
+    assert pythia.word("PDF:pSet") == "8"
+    assert pythia.mode("Random:seed") == 17
+    with pytest.raises(PythiaSettingError, match=r"'Foo:bar = 1' \(from here\)"):
+        make_pythia(("Foo:bar = 1",), init=False, where=lambda i: " (from here)")

@@ -63,31 +63,60 @@ def pythia_version() -> str:
     return version("pythia8mc")
 
 
-def make_pythia(spec: ShardSpec) -> Any:
-    """A configured and initialised ``pythia8mc.Pythia`` for ``spec``."""
+def make_pythia(
+    settings: Sequence[str],
+    seed: int | None = None,
+    quiet: bool = True,
+    *,
+    init: bool = True,
+    context: str = "",
+    where: Callable[[int], str] | None = None,
+) -> Any:
+    """A ``pythia8mc.Pythia`` (no banner) with ``settings`` read, optionally initialised.
+
+    ``readString`` order: ``"Print:quiet = on"`` (when ``quiet``), the ``settings`` in
+    order, then ``"Random:setSeed = on"`` and ``"Random:seed = <seed>"`` (when ``seed`` is
+    given).  A rejected line or a failed ``init()`` raises :class:`PythiaSettingError`
+    (a ``ValueError``); ``context`` prefixes its message and ``where(i)`` tells where
+    ``settings[i]`` came from (e.g. the config key).
+    """
     import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)  # no banner
-    own = ["Random:setSeed = on", f"Random:seed = {spec.seed}"]
-    for source, lines in (
-        ("generation.common_settings", spec.common_settings),
-        (f"processes.{spec.process}.settings", spec.settings),
-    ):
-        for i, line in enumerate(lines):
-            if not pythia.readString(line):
-                raise PythiaSettingError(
-                    f"process {spec.process!r}: Pythia rejected the setting {line!r} "
-                    f"(config key '{source}[{i}]'); check its spelling against the Pythia manual"
-                )
-    for line in own:
-        if not pythia.readString(line):  # pragma: no cover - Pythia's own keys
-            raise PythiaSettingError(f"Pythia rejected {line!r}")
-    if not pythia.init():
+    lines = [("Print:quiet = on", None)] if quiet else []
+    lines += [(line, i) for i, line in enumerate(settings)]
+    if seed is not None:
+        lines += [("Random:setSeed = on", None), (f"Random:seed = {seed}", None)]
+    for line, i in lines:
+        if not pythia.readString(line):
+            origin = where(i) if where is not None and i is not None else ""
+            raise PythiaSettingError(f"{context}Pythia rejected the setting {line!r}{origin}")
+    if init and not pythia.init():
         raise PythiaSettingError(
-            f"process {spec.process!r}: Pythia failed to initialise with settings "
-            f"{list(spec.common_settings) + list(spec.settings)}"
+            f"{context}Pythia failed to initialise with settings {list(settings)}"
         )
     return pythia
+
+
+def shard_pythia(spec: ShardSpec) -> Any:
+    """A configured and initialised ``pythia8mc.Pythia`` for ``spec`` (not quiet)."""
+    n_common = len(spec.common_settings)
+
+    def where(i: int) -> str:
+        source, j = (
+            ("generation.common_settings", i)
+            if i < n_common
+            else (f"processes.{spec.process}.settings", i - n_common)
+        )
+        return f" (config key '{source}[{j}]'); check its spelling against the Pythia manual"
+
+    return make_pythia(
+        (*spec.common_settings, *spec.settings),
+        seed=spec.seed,
+        quiet=False,
+        context=f"process {spec.process!r}: ",
+        where=where,
+    )
 
 
 class _ChargeTable:
@@ -232,7 +261,7 @@ def generate_shard(
     ``progress(done, total, events_per_second)`` is called after every chunk.
     On any error the partial file is removed.
     """
-    pythia = make_pythia(spec)
+    pythia = shard_pythia(spec)
     charges = _ChargeTable(pythia.particleData)
     start = time.perf_counter()
     with EventWriter(output) as writer:
@@ -260,7 +289,7 @@ def log_progress(process: str, shard: int) -> Callable[[int, int, float], None]:
 def bare_event_loop(settings: Sequence[str], n_events: int, seed: int = 1) -> float:
     """Events per second of a plain ``pythia.next()`` loop (benchmark reference)."""
     spec = ShardSpec("bare", 0, n_events, tuple(settings), seed)
-    pythia = make_pythia(spec)
+    pythia = shard_pythia(spec)
     start = time.perf_counter()
     done = 0
     while done < n_events:

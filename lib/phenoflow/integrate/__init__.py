@@ -23,13 +23,8 @@ from typing import Any
 import numpy as np
 
 from phenoflow.integrate import references
-from phenoflow.integrate.lestrat import (
-    MIN_CALLS,
-    LeStratModel,
-    LeStratOptions,
-    lestrat_integrate,
-    options_from,
-)
+from phenoflow.integrate.lestrat import MIN_CALLS, LeStratOptions, lestrat_integrate, options_from
+from phenoflow.integrate.model import Events, LeStratModel
 from phenoflow.integrate.result import (
     BudgetExceededError,
     CountedIntegrand,
@@ -39,7 +34,6 @@ from phenoflow.integrate.result import (
     check_bounds,
     check_budget,
 )
-from phenoflow.integrate.unweight import Events
 
 METHODS: tuple[str, ...] = ("lestrat", "vegas", "vegas_classic", "plain", "madnis")
 

@@ -35,7 +35,8 @@ to f counts):
 Randomness comes from one ``numpy.random.Generator`` seeded by ``seed`` (torch
 initialisation from a ``torch.Generator``), so the same seed gives the same result.
 The returned :class:`LeStratModel` keeps the classifier and the proposals and can
-generate unweighted events (:meth:`LeStratModel.generate`).
+generate unweighted events (:meth:`LeStratModel.generate`, in
+:mod:`phenoflow.integrate.model`).
 
 Limits: a region no sample ever reaches (e.g. a narrow peak far from everything else in
 many dimensions, at a small budget) cannot be found; its integral is then missing from
@@ -53,6 +54,7 @@ import numpy as np
 import vegas
 
 from phenoflow.integrate.classify import LevelClasses, LevelClassifier, make_classes
+from phenoflow.integrate.model import LeStratModel, Proposal, Stratum
 from phenoflow.integrate.references import vegas_batch
 from phenoflow.integrate.result import CountedIntegrand, Integrand
 from phenoflow.integrate.sampling import (
@@ -115,83 +117,6 @@ def options_from(kwargs: dict[str, Any]) -> LeStratOptions:
     return LeStratOptions(**kwargs)
 
 
-@dataclass
-class Proposal:
-    """A stratum's sampling density: components with point shares ``alpha`` (sum 1)."""
-
-    components: list[MapComponent | GaussianComponent]
-    alpha: np.ndarray
-    name: str
-
-    def log_mix_density(self, x: np.ndarray) -> np.ndarray:
-        """log sum_k alpha_k q_k(x) at points inside the box, (n, d) -> (n,)."""
-        logs = np.stack([c.log_density(x) for c in self.components]) + np.log(self.alpha)[:, None]
-        return np.logaddexp.reduce(logs, axis=0)
-
-
-@dataclass
-class Stratum:
-    """One class region C_j and everything learnt about it."""
-
-    index: int
-    label: str
-    base_map: vegas.AdaptiveMap
-    gauss: GaussianComponent | None = None
-    gauss_ess: float = 0.0  # effective sample size of the last fit of ``gauss``
-    proposal: Proposal | None = None
-    mean: float = 0.0
-    var: float = 0.0
-    abs_mean: float = 0.0  # estimate of int_{C_j} |f|
-    n_calls: int = 0  # final-phase calls
-    err_per_call: float = 0.0  # calibrated sdev * sqrt(calls)
-    p_call: float = 1.0  # calls per proposed point (calibration)
-    w_max: float = 0.0  # largest |f / q_mix| seen in the final phase
-    choice: Any = None  # the calibrated candidate (name, spec, shares)
-    calib_run: tuple[float, float, float] = (0.0, 0.0, 0.0)  # its (mean, var, int |f|)
-    calib: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class LeStratModel:
-    """What ``lestrat`` learnt: the classifier, the classes and per-stratum proposals.
-
-    Use :meth:`generate` for unweighted events.  ``f`` is the user's integrand (events
-    need new evaluations of it).
-    """
-
-    f: Integrand
-    bounds: np.ndarray
-    classes: LevelClasses
-    classifier: LevelClassifier
-    strata: list[Stratum]
-
-    @property
-    def dim(self) -> int:
-        return len(self.bounds)
-
-    def generate(
-        self,
-        n_events: int,
-        seed: int = 0,
-        zoom: Any = None,
-        zoom_factor: float = 10.0,
-        safety: float = 1.0,
-        max_calls: int | None = None,
-    ) -> Any:
-        """Unweighted events; see :func:`phenoflow.integrate.unweight.generate_events`."""
-        from phenoflow.integrate.unweight import generate_events
-
-        return generate_events(
-            self,
-            n_events,
-            seed=seed,
-            zoom=zoom,
-            zoom_factor=zoom_factor,
-            safety=safety,
-            max_calls=max_calls,
-        )
-
-
 def _member(classifier: LevelClassifier, x: np.ndarray, index: int) -> np.ndarray:
     """(n,) bool: the points of ``x`` (n, d) in stratum ``index`` (-1: the whole box)."""
     if index < 0:
@@ -206,13 +131,25 @@ def _vegas_rng(rng: np.random.Generator) -> Any:
     return ran_array_generator
 
 
+@dataclass
+class _Pilot:
+    """The pilot's points: all of them (x (n, d), f (n,)), the weighted survey, the map."""
+
+    x: np.ndarray
+    f: np.ndarray
+    survey_x: np.ndarray
+    survey_f: np.ndarray
+    survey_w: np.ndarray
+    map: vegas.AdaptiveMap
+
+
 def _pilot(
     F: CountedIntegrand,
     bounds: np.ndarray,
     budget: int,
     opts: LeStratOptions,
     rng: np.random.Generator,
-) -> dict[str, Any]:
+) -> _Pilot:
     """Pilot points: uniform, VEGAS+ on |f|, then a weighted survey of the adapted map."""
     d = len(bounds)
     xs: list[np.ndarray] = []
@@ -261,14 +198,14 @@ def _pilot(
     w_s = np.concatenate(sw) if sw else np.zeros(0)
     xs.append(x_s)
     fs.append(f_s)
-    return {
-        "x": np.concatenate(xs),
-        "f": np.concatenate(fs),
-        "survey_x": x_s,
-        "survey_f": f_s,
-        "survey_w": w_s,
-        "map": vegas.AdaptiveMap(integ.map.extract_grid()),
-    }
+    return _Pilot(
+        x=np.concatenate(xs),
+        f=np.concatenate(fs),
+        survey_x=x_s,
+        survey_f=f_s,
+        survey_w=w_s,
+        map=vegas.AdaptiveMap(integ.map.extract_grid()),
+    )
 
 
 def _adapt_stratum(
@@ -618,68 +555,126 @@ def _refine_gauss(
         st.gauss = refit
 
 
-def lestrat_integrate(
+Samples = tuple[np.ndarray, np.ndarray, np.ndarray]  # (x (n, d), f (n,), v (n,)) of a stratum
+
+
+@dataclass
+class _Laps:
+    """Wall time of each step, in order."""
+
+    t0: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, name: str) -> None:
+        self.timings[name] = time.perf_counter() - self.t0 - sum(self.timings.values())
+
+
+@dataclass
+class _Learnt:
+    """What steps 2-3 learnt: classes, classifier, strata with their adaptation samples."""
+
+    classes: LevelClasses
+    classifier: LevelClassifier
+    strata: list[Stratum]
+    share: np.ndarray  # each stratum's share of a per-stratum budget
+    samples: list[Samples]
+    whole: Stratum  # the unstratified alternative: one map for the whole box
+    whole_samples: Samples | None
+    data_x: np.ndarray  # every evaluated point so far (n, d) and its value (n,)
+    data_f: np.ndarray
+    n_rounds: int
+
+
+def _adapt_round(
     F: CountedIntegrand,
-    f: Integrand,
+    classes: LevelClasses,
+    classifier: LevelClassifier,
+    survey: Samples,
+    bounds: np.ndarray,
+    n_calls: int,
+    opts: LeStratOptions,
+    rng: np.random.Generator,
+) -> tuple[list[Stratum], np.ndarray, list[Samples]]:
+    """One round of step 3: strata from the weighted ``survey``, each map adapted."""
+    round_budget = int(n_calls * opts.adapt_frac)
+    strata, share = _init_strata(classes, classifier, *survey, bounds)
+    samples = []
+    for st, sh in zip(strata, share, strict=True):
+        samples.append(_adapt_stratum(F, st, classifier, int(round_budget * sh), opts, rng))
+    return strata, share, samples
+
+
+def _adapt_surprised(
+    F: CountedIntegrand,
+    learnt: _Learnt,
+    n_calls: int,
+    opts: LeStratOptions,
+    rng: np.random.Generator,
+) -> None:
+    """Extra adaptation of the strata whose points carry values of another class.
+
+    Typically a peak found by the "small" stratum: it adapts further, so the next round
+    sees enough of it.  Replaces those strata's samples in ``learnt``.
+    """
+    round_budget = int(n_calls * opts.adapt_frac)
+    strata, samples = learnt.strata, learnt.samples
+    for _ in range(opts.max_extra):
+        surprised = [
+            i
+            for i, (st, smp) in enumerate(zip(strata, samples, strict=True))
+            if _surprise(learnt.classes, st.index, smp) > 0.01 or _unsettled(smp, opts.min_ess)
+        ]
+        if not surprised or F.remaining < n_calls * opts.reserve_frac:
+            break
+        for i in surprised:
+            budget_i = int(round_budget * opts.extra_frac / len(surprised))
+            more = _adapt_stratum(F, strata[i], learnt.classifier, budget_i, opts, rng)
+            samples[i] = more if len(more[0]) else samples[i]
+
+
+def _learn_strata(
+    F: CountedIntegrand,
+    pilot: _Pilot,
     bounds: np.ndarray,
     n_calls: int,
     seed: int,
     opts: LeStratOptions,
-) -> tuple[float, float, LeStratModel, dict[str, Any]]:
-    """Run the five steps on the counted integrand ``F``; returns (mean, sdev, model, info)."""
-    t0 = time.perf_counter()
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
-    d = len(bounds)
-    timings: dict[str, float] = {}
+    rng: np.random.Generator,
+) -> _Learnt:
+    """Steps 2-3: classes, classifier and per-stratum maps.
 
-    def lap(name: str) -> None:
-        timings[name] = time.perf_counter() - t0 - sum(timings.values())
-
-    # 1. pilot
-    pilot = _pilot(F, bounds, max(int(n_calls * opts.pilot_frac), 300), opts, rng)
-    lap("pilot")
-
-    # 2-3. classes, classifier and per-stratum maps; repeated while adaptation finds
-    # values of f that change the set of classes (e.g. a peak the pilot missed)
-    data_x, data_f = pilot["x"], pilot["f"]
-    wx, wf, ww = pilot["survey_x"], pilot["survey_f"], pilot["survey_w"]
+    Repeated while adaptation finds values of f that change the set of classes (e.g. a
+    peak the pilot missed).
+    """
+    data_x, data_f = pilot.x, pilot.f
+    survey: Samples = (pilot.survey_x, pilot.survey_f, pilot.survey_w)
     round_budget = int(n_calls * opts.adapt_frac)
-    whole = Stratum(index=-1, label="all", base_map=pilot["map"])
-    whole_samples: tuple[np.ndarray, ...] | None = None
+    whole = Stratum(index=-1, label="all", base_map=pilot.map)
+    whole_samples: Samples | None = None
     n_rounds = 0
     while True:
         classes = make_classes(data_f, opts.level_ratio, opts.n_levels, opts.min_class_points)
         classifier = _train_classifier(
             data_x, classes.label(data_f), classes.n_classes, bounds, opts, seed, rng
         )
-        strata, share = _init_strata(classes, classifier, wx, wf, ww, bounds)
-        samples = []
-        for st, sh in zip(strata, share, strict=True):
-            samples.append(_adapt_stratum(F, st, classifier, int(round_budget * sh), opts, rng))
+        strata, share, samples = _adapt_round(
+            F, classes, classifier, survey, bounds, n_calls, opts, rng
+        )
         if n_rounds == 0 and len(strata) > 1 and opts.allow_unstratified:
-            # the unstratified alternative: one map for |f| on the whole box
             budget_w = int(round_budget * opts.unstratified_frac)
             whole_samples = _adapt_stratum(F, whole, classifier, budget_w, opts, rng)
-        # a stratum whose points carry values of another class (typically a peak found
-        # by the "small" stratum) adapts further, so the next round sees enough of it
-        for _ in range(opts.max_extra):
-            surprised = [
-                i
-                for i, (st, smp) in enumerate(zip(strata, samples, strict=True))
-                if _surprise(classes, st.index, smp) > 0.01 or _unsettled(smp, opts.min_ess)
-            ]
-            if not surprised or F.remaining < n_calls * opts.reserve_frac:
-                break
-            for i in surprised:
-                budget_i = int(round_budget * opts.extra_frac / len(surprised))
-                more = _adapt_stratum(F, strata[i], classifier, budget_i, opts, rng)
-                samples[i] = more if len(more[0]) else samples[i]
+        learnt = _Learnt(
+            classes, classifier, strata, share, samples, whole, whole_samples, data_x, data_f, 0
+        )
+        _adapt_surprised(F, learnt, n_calls, opts, rng)
         n_rounds += 1
         data_x = np.concatenate([data_x, *(s[0] for s in samples)])
         data_f = np.concatenate([data_f, *(s[1] for s in samples)])
-        wx = np.concatenate([s[0] for s in samples])
-        wf = np.concatenate([s[1] for s in samples])
-        ww = np.concatenate([s[2] for s in samples])
+        survey = (
+            np.concatenate([s[0] for s in samples]),
+            np.concatenate([s[1] for s in samples]),
+            np.concatenate([s[2] for s in samples]),
+        )
         new = make_classes(data_f, opts.level_ratio, opts.n_levels, opts.min_class_points)
         if (
             new.labels == classes.labels
@@ -687,57 +682,106 @@ def lestrat_integrate(
             or F.remaining < round_budget + n_calls * opts.reserve_frac
         ):
             break
-    lap("classes_adapt")
+    learnt.data_x, learnt.data_f, learnt.n_rounds = data_x, data_f, n_rounds
+    return learnt
+
+
+def _fit_normals(
+    F: CountedIntegrand,
+    learnt: _Learnt,
+    bounds: np.ndarray,
+    n_calls: int,
+    opts: LeStratOptions,
+    rng: np.random.Generator,
+) -> None:
+    """Each stratum's normal: fitted to its |f|-weighted points, then refined."""
+    d = len(bounds)
     refine_budget = int(n_calls * opts.gauss_frac)
-    labels = classes.label(data_f)
-    for st, sh, (x_a, f_a, v_a) in zip(strata, share, samples, strict=True):
+    classes = learnt.classes
+    labels = classes.label(learnt.data_f)
+    for st, sh, (x_a, f_a, v_a) in zip(learnt.strata, learnt.share, learnt.samples, strict=True):
         if len(x_a):
             st.gauss = fit_gaussian(x_a, np.abs(f_a) * v_a, bounds)
         if st.gauss is None and st.index != classes.small:
             # weights too uneven: start from the spread of the points of this class
-            mine = data_x[labels == st.index]
+            mine = learnt.data_x[labels == st.index]
             if len(mine) > 10 * d:
                 st.gauss = fit_gaussian(mine, np.ones(len(mine)), bounds)
-        _refine_gauss(F, st, classifier, int(refine_budget * sh), 3, rng)
-    lap("gauss")
+        _refine_gauss(F, st, learnt.classifier, int(refine_budget * sh), 3, rng)
 
-    # 4. calibration: pick each stratum's proposal and measure its error per call
+
+def _borrowed(
+    st: Stratum, option: list[Stratum], whole: Stratum, small: int, opts: LeStratOptions
+) -> list[GaussianComponent | MapComponent]:
+    """What the small stratum borrows from the others (see :func:`_candidates`); else []."""
+    if st.index != small:
+        return []
+    return (
+        [
+            _widened(o.gauss, opts.borrow_width)
+            for o in option
+            if o is not st and o.gauss is not None
+        ]
+        + [MapComponent(o.base_map) for o in option if o is not st]
+        + [MapComponent(whole.base_map)]
+    )
+
+
+def _choose_partition(
+    F: CountedIntegrand,
+    learnt: _Learnt,
+    n_calls: int,
+    opts: LeStratOptions,
+    rng: np.random.Generator,
+) -> tuple[list[Stratum], int, list[float]]:
+    """Step 4: calibrate each stratum's proposal; the strata or the whole-box map.
+
+    Returns (the strata to estimate with, 0 for the classes or 1 for the whole box,
+    the predicted error per call of each option).
+    """
+    strata, whole = learnt.strata, learnt.whole
     calib_budget = int(n_calls * opts.calib_frac)
     options = [strata]
-    if whole_samples is not None and len(whole_samples[0]):
+    if learnt.whole_samples is not None and len(learnt.whole_samples[0]):
         options.append([whole])
     predicted = []
     for option in options:
-        shares = share if option is strata else np.ones(1)
+        shares = learnt.share if option is strata else np.ones(1)
         for st, sh in zip(option, shares, strict=True):
-            borrowed = (
-                [
-                    _widened(o.gauss, opts.borrow_width)
-                    for o in option
-                    if o is not st and o.gauss is not None
-                ]
-                + [MapComponent(o.base_map) for o in option if o is not st]
-                + [MapComponent(whole.base_map)]
-                if st.index == classes.small
-                else []
-            )
+            borrowed = _borrowed(st, option, whole, learnt.classes.small, opts)
             _calibrate(
-                F, st, classifier, int(calib_budget * sh / len(options)), opts, rng, borrowed
+                F,
+                st,
+                learnt.classifier,
+                int(calib_budget * sh / len(options)),
+                opts,
+                rng,
+                borrowed,
             )
         # Neyman: the final error is (sum_j err_j)^2 / N
         predicted.append(sum(st.err_per_call for st in option))
     chosen = 0
-    if len(options) == 2 and predicted[1] < predicted[0] and n_rounds == 1:
+    if len(options) == 2 and predicted[1] < predicted[0] and learnt.n_rounds == 1:
         # one map for the whole box may be better (low dimensions: the antithetic cells
         # handle sign changes), but only if it sees what the strata see: a map that
         # missed a peak would report a small, dishonest error
         # (a peak it missed shows as less int |f| than the strata found)
         abs_s = sum(st.calib_run[2] for st in strata)
         chosen = 1 if whole.calib_run[2] >= 0.9 * abs_s else 0
-    strata = options[chosen]
-    lap("calibrate")
+    return options[chosen], chosen, predicted
 
-    # 5. final estimate: Neyman allocation of what is left
+
+def _final_estimate(
+    F: CountedIntegrand,
+    strata: list[Stratum],
+    classifier: LevelClassifier,
+    opts: LeStratOptions,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Step 5: Neyman allocation of what is left; sets each stratum's final numbers.
+
+    Returns (sum of the stratum integrals, sum of their variances).
+    """
     left = int(F.remaining * (1.0 - opts.margin))
     err = np.array([st.err_per_call for st in strata])
     if err.sum() > 0:
@@ -759,16 +803,25 @@ def lestrat_integrate(
         st.n_calls, st.w_max = run.calls, run.w_max
         mean += run.mean
         var += run.var
-    lap("estimate")
+    return mean, var
 
-    model = LeStratModel(f, bounds, classes, classifier, strata)
-    info = {
+
+def _info(
+    learnt: _Learnt,
+    strata: list[Stratum],
+    chosen: int,
+    predicted: list[float],
+    timings: dict[str, float],
+    dim: int,
+) -> dict[str, Any]:
+    """The ``info`` dict of the result."""
+    return {
         "timings": timings,
-        "classes": list(classes.labels),
-        "rounds": n_rounds,
+        "classes": list(learnt.classes.labels),
+        "rounds": learnt.n_rounds,
         "partition": "classes" if chosen == 0 else "none",
         "predicted_err_per_call": predicted,
-        "classifier_train_accuracy": classifier.train_accuracy,
+        "classifier_train_accuracy": learnt.classifier.train_accuracy,
         "strata": [
             {
                 "label": st.label,
@@ -780,8 +833,33 @@ def lestrat_integrate(
             }
             for st in strata
         ],
-        "dim": d,
+        "dim": dim,
     }
+
+
+def lestrat_integrate(
+    F: CountedIntegrand,
+    f: Integrand,
+    bounds: np.ndarray,
+    n_calls: int,
+    seed: int,
+    opts: LeStratOptions,
+) -> tuple[float, float, LeStratModel, dict[str, Any]]:
+    """Run the five steps on the counted integrand ``F``; returns (mean, sdev, model, info)."""
+    laps = _Laps(time.perf_counter())
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
+    pilot = _pilot(F, bounds, max(int(n_calls * opts.pilot_frac), 300), opts, rng)
+    laps.lap("pilot")
+    learnt = _learn_strata(F, pilot, bounds, n_calls, seed, opts, rng)
+    laps.lap("classes_adapt")
+    _fit_normals(F, learnt, bounds, n_calls, opts, rng)
+    laps.lap("gauss")
+    strata, chosen, predicted = _choose_partition(F, learnt, n_calls, opts, rng)
+    laps.lap("calibrate")
+    mean, var = _final_estimate(F, strata, learnt.classifier, opts, rng)
+    laps.lap("estimate")
+    model = LeStratModel(f, bounds, learnt.classes, learnt.classifier, strata)
+    info = _info(learnt, strata, chosen, predicted, laps.timings, len(bounds))
     return mean, math.sqrt(var), model, info
 
 

@@ -38,7 +38,7 @@ class Result:
     ``seed``            the seed the result was computed with.
     ``chi2_dof``, ``Q`` consistency of the iterations (vegas-type methods; NaN otherwise).
     ``n_classes``       number of level-set classes learnt (lestrat; 0 otherwise).
-    ``model``           for lestrat a :class:`phenoflow.integrate.lestrat.LeStratModel`,
+    ``model``           for lestrat a :class:`phenoflow.integrate.model.LeStratModel`,
                         which can generate unweighted events; ``None`` otherwise.
     ``info``            method-specific extras (per-stratum numbers, timings, ...).
     """

@@ -15,6 +15,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,12 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from phenoflow.io.parquet import read_metadata
-from phenoflow.jets.pipeline import JET_FIELDS, SCALAR_SUBSTRUCTURE, selection_efficiencies
+from phenoflow.jets.pipeline import (
+    JET_FIELDS,
+    SCALAR_SUBSTRUCTURE,
+    ChunkCounts,
+    selection_efficiencies,
+)
 from phenoflow.physics.cross_sections import combine_cross_sections
 from phenoflow.physics.kinematics import pt as transverse_momentum
 
@@ -118,16 +124,51 @@ def build_dataset(
     return card
 
 
-def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
-    files = [(proc, Path(f)) for proc, fs in inputs.items() for f in fs]
-    if not files:
-        raise ValueError(f"dataset {task!r}: no jet files given")
-    # pass 1: sizes and metadata
+@dataclass
+class _ProcessStats:
+    """What the jet files of one process add up to (for the card)."""
+
+    label: int
+    counts: ChunkCounts = field(default_factory=ChunkCounts)
+    sigma_pb: list[tuple[Any, Any, int]] = field(default_factory=list)  # per file: sigma, err, n
+    files: int = 0
+
+    def add(self, meta: Mapping[str, Any]) -> None:
+        """Add one jet file's metadata."""
+        c = self.counts
+        c.add(ChunkCounts(**{k: int(meta.get(k, 0)) for k in vars(c)}))
+        self.sigma_pb.append(
+            (meta.get("sigma_pb"), meta.get("sigma_err_pb"), int(meta.get("n_events", 0)))
+        )
+        self.files += 1
+
+
+@dataclass
+class _Survey:
+    """Pass 1 over the jet files: each file's split, split sizes, array shapes, metadata."""
+
+    per_file: list[tuple[str, Path, np.ndarray]]  # (process, path, split index per jet)
+    counts: np.ndarray  # jets per split
+    processes: dict[str, _ProcessStats]
+    algorithms: Sequence[str]
+    shapes: dict[str, tuple[int, ...]]
+    dtypes: dict[str, np.dtype]
+
+
+def _survey(
+    task: str,
+    files: list[tuple[str, Path]],
+    labels: Mapping[str, int],
+    fractions: Sequence[float],
+    seed: int,
+) -> _Survey:
+    """Read every file's metadata and event ids: sizes, splits and the array shapes."""
     counts = np.zeros(len(SPLITS), dtype=np.int64)
     per_file = []
-    processes: dict[str, dict[str, Any]] = {}
+    processes: dict[str, _ProcessStats] = {}
     algorithms: Sequence[str] | None = None
     shapes: dict[str, tuple[int, ...]] = {}
+    dtypes: dict[str, np.dtype] = {}
     for proc, path in files:
         meta = read_metadata(path)
         algos = meta.get("subjet_algorithms", [])
@@ -139,31 +180,7 @@ def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
         split = split_of(proc, ids, fractions, seed)
         per_file.append((proc, path, split))
         counts += np.bincount(split, minlength=len(SPLITS))
-        p = processes.setdefault(
-            proc,
-            {
-                "label": labels[proc],
-                "n_events": 0,
-                "n_jets": 0,
-                "n_jets_window": 0,
-                "n_unmatched_dropped": 0,
-                "n_events_with_jet": 0,
-                "sigma_pb": [],
-                "files": 0,
-            },
-        )
-        for k in (
-            "n_events",
-            "n_jets",
-            "n_jets_window",
-            "n_unmatched_dropped",
-            "n_events_with_jet",
-        ):
-            p[k] += int(meta.get(k, 0))
-        p["sigma_pb"].append(
-            (meta.get("sigma_pb"), meta.get("sigma_err_pb"), int(meta.get("n_events", 0)))
-        )
-        p["files"] += 1
+        processes.setdefault(proc, _ProcessStats(labels[proc])).add(meta)
         if not shapes and len(ids):
             first = _arrays(
                 ak.from_arrow(pq.read_table(path).slice(0, 1), highlevel=True), algos, _n_max(path)
@@ -173,28 +190,42 @@ def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
     if not shapes:
         raise ValueError(f"dataset {task!r}: the jet files hold no jets")
     assert algorithms is not None
-    # pass 2: fill memory-mapped arrays file by file
+    return _Survey(per_file, counts, processes, algorithms, shapes, dtypes)
+
+
+def _open_arrays(out: Path, survey: _Survey) -> dict[str, dict[str, np.memmap]]:
+    """Memory-mapped ``.npy`` files of every split, sized by the survey."""
     arrays: dict[str, dict[str, np.memmap]] = {}
     for s, name in enumerate(SPLITS):
         (out / name).mkdir()
+        n = int(survey.counts[s])
         arrays[name] = {
             k: np.lib.format.open_memmap(
-                out / name / f"{k}.npy", mode="w+", dtype=dtypes[k], shape=(int(counts[s]), *shape)
+                out / name / f"{k}.npy", mode="w+", dtype=survey.dtypes[k], shape=(n, *shape)
             )
-            for k, shape in shapes.items()
+            for k, shape in survey.shapes.items()
         }
         for extra, dt in (("labels", np.int8), ("process", np.int8)):
             arrays[name][extra] = np.lib.format.open_memmap(
-                out / name / f"{extra}.npy", mode="w+", dtype=dt, shape=(int(counts[s]),)
+                out / name / f"{extra}.npy", mode="w+", dtype=dt, shape=(n,)
             )
+    return arrays
+
+
+def _fill(
+    arrays: dict[str, dict[str, np.memmap]],
+    survey: _Survey,
+    labels: Mapping[str, int],
+    proc_index: Mapping[str, int],
+) -> dict[str, dict[str, int]]:
+    """Pass 2: copy the jets file by file into their splits; returns jets per split and class."""
     filled = np.zeros(len(SPLITS), dtype=np.int64)
-    proc_index = {p: i for i, p in enumerate(processes)}
-    class_counts = {name: {} for name in SPLITS}
-    for proc, path, split in per_file:
+    class_counts: dict[str, dict[str, int]] = {name: {} for name in SPLITS}
+    for proc, path, split in survey.per_file:
         if not len(split):
             continue
         jets = ak.from_arrow(pq.read_table(path), highlevel=True)
-        data = _arrays(jets, algorithms, _n_max(path))
+        data = _arrays(jets, survey.algorithms, _n_max(path))
         data["labels"] = np.full(len(split), labels[proc], dtype=np.int8)
         data["process"] = np.full(len(split), proc_index[proc], dtype=np.int8)
         for s, name in enumerate(SPLITS):
@@ -209,9 +240,18 @@ def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
     for name in SPLITS:
         for arr in arrays[name].values():
             arr.flush()
-    card = _card(
-        task, processes, proc_index, class_counts, fractions, shapes, algorithms, cuts, files
-    )
+    return class_counts
+
+
+def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
+    files = [(proc, Path(f)) for proc, fs in inputs.items() for f in fs]
+    if not files:
+        raise ValueError(f"dataset {task!r}: no jet files given")
+    survey = _survey(task, files, labels, fractions, seed)
+    arrays = _open_arrays(out, survey)
+    proc_index = {p: i for i, p in enumerate(survey.processes)}
+    class_counts = _fill(arrays, survey, labels, proc_index)
+    card = _card(task, survey, proc_index, class_counts, fractions, cuts, files)
     (out / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     (out / "card.md").write_text(render_card(card))
     return card
@@ -223,25 +263,31 @@ def _n_max(path: Path) -> int:
 
 
 def _card(
-    task, processes, proc_index, class_counts, fractions, shapes, algorithms, cuts, files
+    task: str,
+    survey: _Survey,
+    proc_index: Mapping[str, int],
+    class_counts: Mapping[str, Mapping[str, int]],
+    fractions: Sequence[float],
+    cuts: Mapping[str, Any],
+    files: Sequence[tuple[str, Path]],
 ) -> dict[str, Any]:
     procs = {}
-    for name, p in processes.items():
-        sig = [(s, e or 0.0, n) for s, e, n in p["sigma_pb"] if s is not None]
+    for name, p in survey.processes.items():
+        sig = [(s, e or 0.0, n) for s, e, n in p.sigma_pb if s is not None]
         sigma = sigma_err = None
         if sig and sum(n for _, _, n in sig):
             sigma, sigma_err = combine_cross_sections(*zip(*sig, strict=True))
-        eff = selection_efficiencies(p)
+        eff = selection_efficiencies(vars(p.counts))
         procs[name] = {
             "index": proc_index[name],
-            "label": p["label"],
-            "files": p["files"],
-            "n_events": p["n_events"],
-            "n_jets": p["n_jets"],
+            "label": p.label,
+            "files": p.files,
+            "n_events": p.counts.n_events,
+            "n_jets": p.counts.n_jets,
             "sigma_pb": sigma,
             "sigma_err_pb": sigma_err,
             **eff,
-            "n_unmatched_dropped": p["n_unmatched_dropped"],
+            "n_unmatched_dropped": p.counts.n_unmatched_dropped,
             "fiducial_sigma_pb": None if sigma is None else sigma * eff["jets_per_event"],
         }
     return {
@@ -253,8 +299,8 @@ def _card(
         "split_fractions": list(fractions),
         "processes": procs,
         "cuts": dict(cuts),
-        "arrays": {k: list(v) for k, v in shapes.items()},
-        "subjet_algorithms": list(algorithms),
+        "arrays": {k: list(v) for k, v in survey.shapes.items()},
+        "subjet_algorithms": list(survey.algorithms),
         "labels": {"1": "signal", "0": "background"},
     }
 

@@ -177,14 +177,49 @@ def constituent_features(
     n_max = int(n_max)
     flat = flatten_constituents(constituents)
     n_jets = flat.n_jets
-    jet_eta = jet_column(jet, "eta", n_jets)
-    jet_phi = jet_column(jet, "phi", n_jets)
-    log_jet_pt = _safe_log(jet_column(jet, "pt", n_jets))
-    log_jet_e = _safe_log(jet_column(jet, "E", n_jets))
+    axis = _JetAxis(
+        eta=jet_column(jet, "eta", n_jets),
+        phi=jet_column(jet, "phi", n_jets),
+        log_pt=_safe_log(jet_column(jet, "pt", n_jets)),
+        log_e=_safe_log(jet_column(jet, "E", n_jets)),
+    )
+    hardest = _hardest_first(flat, n_max)
+    packed = _feature_rows(flat, hardest, axis)
+    slot = hardest.jet * n_max + hardest.rank
+    features = np.zeros((n_jets, n_max, len(FEATURE_NAMES)), dtype=np.float32)
+    features.reshape(-1, len(FEATURE_NAMES))[slot] = packed
+    mask = np.zeros((n_jets, n_max), dtype=bool)
+    mask.reshape(-1)[slot] = True
+    return features, mask
 
-    # Sort by pT within each jet (a per-list ak.argsort, ~4x faster than np.lexsort on (jet, -pT)).
-    # The jet index of the sorted particles is unchanged and their rank within the jet is the
-    # position minus the jet's offset.
+
+@dataclass(frozen=True)
+class _JetAxis:
+    """Per-jet (n_jets,) quantities the particle features are taken relative to."""
+
+    eta: np.ndarray
+    phi: np.ndarray
+    log_pt: np.ndarray  # ln pT_J (floored)
+    log_e: np.ndarray  # ln E_J (floored)
+
+
+@dataclass(frozen=True)
+class _Hardest:
+    """The kept particles: the n_max hardest of each jet, in pT order."""
+
+    particle: np.ndarray  # index into the flat particle arrays
+    jet: np.ndarray  # their jet
+    rank: np.ndarray  # their pT rank within the jet (0 = hardest)
+    pt: np.ndarray  # pT of *every* flat particle
+
+
+def _hardest_first(flat: FlatConstituents, n_max: int) -> _Hardest:
+    """Sort by pT within each jet and keep the first ``n_max``.
+
+    A per-list ak.argsort, ~4x faster than np.lexsort on (jet, -pT).  The jet index of
+    the sorted particles is unchanged and their rank within the jet is the position
+    minus the jet's offset.
+    """
     p_pt = pt(flat.px, flat.py)
     starts = np.cumsum(flat.counts) - flat.counts
     local = ak.argsort(ak.unflatten(p_pt, flat.counts), axis=1, ascending=False, stable=True)
@@ -192,15 +227,17 @@ def constituent_features(
     order = local_flat + starts[flat.jet_index]
     rank = np.arange(flat.jet_index.size, dtype=np.int64) - starts[flat.jet_index]
     keep = rank < n_max
-    sel = order[keep]
-    j = flat.jet_index[keep]
-    r = rank[keep]
+    return _Hardest(order[keep], flat.jet_index[keep], rank[keep], p_pt)
 
+
+def _feature_rows(flat: FlatConstituents, hardest: _Hardest, axis: _JetAxis) -> np.ndarray:
+    """(n_kept, len(FEATURE_NAMES)) float32 features of the kept particles."""
+    sel, j = hardest.particle, hardest.jet
     px, py, pz, energy = flat.px[sel], flat.py[sel], flat.pz[sel], flat.E[sel]
     pid, charge = flat.pid[sel], flat.charge[sel]
-    part_pt = p_pt[sel]
-    deta = eta(px, py, pz) - jet_eta[j]
-    dphi = delta_phi(phi(px, py), jet_phi[j])
+    part_pt = hardest.pt[sel]
+    deta = eta(px, py, pz) - axis.eta[j]
+    dphi = delta_phi(phi(px, py), axis.phi[j])
     log_pt = _safe_log(part_pt)
     log_e = _safe_log(energy)
     abs_pid = np.abs(pid)
@@ -215,8 +252,8 @@ def constituent_features(
         dphi,
         log_pt,
         log_e,
-        log_pt - log_jet_pt[j],
-        log_e - log_jet_e[j],
+        log_pt - axis.log_pt[j],
+        log_e - axis.log_e[j],
         np.hypot(deta, dphi),
         charge,
         is_electron,
@@ -228,9 +265,4 @@ def constituent_features(
     packed = np.empty((j.size, len(FEATURE_NAMES)), dtype=np.float32)
     for i, column in enumerate(columns):  # 13 whole-array columns, not a loop over data
         packed[:, i] = column
-    slot = j * n_max + r
-    features = np.zeros((n_jets, n_max, len(FEATURE_NAMES)), dtype=np.float32)
-    features.reshape(-1, len(FEATURE_NAMES))[slot] = packed
-    mask = np.zeros((n_jets, n_max), dtype=bool)
-    mask.reshape(-1)[slot] = True
-    return features, mask
+    return packed

@@ -127,23 +127,53 @@ def jet_images(
         phi_c = jet_column(jet, "phi", n_jets)
     x = eta(flat.px, flat.py, flat.pz) - eta_c[j]
     y = delta_phi(phi(flat.px, flat.py), phi_c[j])
-
     if config.rotate:
-        sxx = np.bincount(j, weights=w * x * x, minlength=n_jets)
-        syy = np.bincount(j, weights=w * y * y, minlength=n_jets)
-        sxy = np.bincount(j, weights=w * x * y, minlength=n_jets)
-        alpha = 0.5 * np.pi - 0.5 * np.arctan2(2.0 * sxy, sxx - syy)
-        cos_a, sin_a = np.cos(alpha)[j], np.sin(alpha)[j]
-        x, y = x * cos_a - y * sin_a, x * sin_a + y * cos_a
-
+        x, y = _rotate(x, y, w, j, n_jets)
     if config.flip:
-        # pT-weighted first moments rather than pT counts per half: continuous in the particle
-        # positions, so particles sitting on an axis cannot flip the image by a rounding error
-        side_x = np.bincount(j, weights=w * x, minlength=n_jets)
-        side_y = np.bincount(j, weights=w * y, minlength=n_jets)
-        x = np.where(side_x[j] < 0, -x, x)
-        y = np.where(side_y[j] < 0, -y, y)
+        x, y = _flip(x, y, w, j, n_jets)
+    images = _fill(x, y, w, flat.charge != 0, j, n_jets, config)
+    if config.normalize:
+        sums = images.sum(axis=(2, 3), keepdims=True)
+        sums[sums == 0] = 1.0  # an empty channel stays all zero instead of 0/0
+        images /= sums
+    return images.astype(np.float32)
 
+
+def _rotate(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, j: np.ndarray, n_jets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate each jet's pT-weighted principal axis to the vertical (dphi) direction."""
+    sxx = np.bincount(j, weights=w * x * x, minlength=n_jets)
+    syy = np.bincount(j, weights=w * y * y, minlength=n_jets)
+    sxy = np.bincount(j, weights=w * x * y, minlength=n_jets)
+    alpha = 0.5 * np.pi - 0.5 * np.arctan2(2.0 * sxy, sxx - syy)
+    cos_a, sin_a = np.cos(alpha)[j], np.sin(alpha)[j]
+    return x * cos_a - y * sin_a, x * sin_a + y * cos_a
+
+
+def _flip(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, j: np.ndarray, n_jets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reflect each jet so its pT-weighted centroid is at deta >= 0 and dphi >= 0.
+
+    pT-weighted first moments rather than pT counts per half: continuous in the particle
+    positions, so particles sitting on an axis cannot flip the image by a rounding error.
+    """
+    side_x = np.bincount(j, weights=w * x, minlength=n_jets)
+    side_y = np.bincount(j, weights=w * y, minlength=n_jets)
+    return np.where(side_x[j] < 0, -x, x), np.where(side_y[j] < 0, -y, y)
+
+
+def _fill(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    charged: np.ndarray,
+    j: np.ndarray,
+    n_jets: int,
+    config: ImageConfig,
+) -> np.ndarray:
+    """(n_jets, n_channels, size, size) float64 pT per pixel: one ``np.bincount`` for all jets."""
     size = config.size
     scale = size / (2.0 * config.half_width)
     # x * scale + size/2 keeps a coordinate of exactly 0 on the integer size // 2 (no rounding)
@@ -158,7 +188,7 @@ def jet_images(
         + col_f[inside].astype(np.int64)
     )
     w_in = w[inside]
-    charged_in = flat.charge[inside] != 0
+    charged_in = charged[inside]
     index_parts, weight_parts = [], []
     for c, name in enumerate(config.channels):  # at most three channels, not a data loop
         chosen = {"total": slice(None), "charged": charged_in, "neutral": ~charged_in}[name]
@@ -170,10 +200,4 @@ def jet_images(
         minlength=n_jets * n_channels * n_pix,
     )
     # (np.bincount returns int64 when it is given no particles at all)
-    images = images.astype(np.float64, copy=False).reshape(n_jets, n_channels, size, size)
-
-    if config.normalize:
-        sums = images.sum(axis=(2, 3), keepdims=True)
-        sums[sums == 0] = 1.0  # an empty channel stays all zero instead of 0/0
-        images /= sums
-    return images.astype(np.float32)
+    return images.astype(np.float64, copy=False).reshape(n_jets, n_channels, size, size)

@@ -292,6 +292,34 @@ def hdbscan_subjets(
     Raises:
         ValueError: bad shapes or parameters, or NaN/inf momenta.
     """
+    _check_hdbscan_options(min_cluster_size, min_pt_fraction)
+    counts, p4 = _flatten_constituents(constituents)
+    n_jets = len(counts)
+    axis_eta = _axis_column("jet_eta", jet_eta, counts)
+    axis_phi = _axis_column("jet_phi", jet_phi, counts)
+    pt = kin.pt(p4["px"], p4["py"])
+    eta = np.nan_to_num(kin.eta(p4["px"], p4["py"], p4["pz"]), nan=1e3, posinf=1e3, neginf=-1e3)
+    jet_of_constituent = np.repeat(np.arange(n_jets), counts)
+    d_eta = eta - axis_eta[jet_of_constituent]
+    d_phi = kin.delta_phi(kin.phi(p4["px"], p4["py"]), axis_phi[jet_of_constituent])
+    labels, n_sub_per_jet = _hdbscan_labels(
+        counts, d_eta, d_phi, pt, min_cluster_size, min_pt_fraction
+    )
+
+    # Candidate subjets numbered jet by jet; their momenta are sums over members.
+    first_sub = _offsets(n_sub_per_jet)
+    member = labels >= 0
+    sub_of_constituent = np.where(member, first_sub[jet_of_constituent] + labels, -1)
+    n_sub = int(first_sub[-1])
+    sub_p4 = tuple(
+        np.bincount(sub_of_constituent[member], weights=p4[f][member], minlength=n_sub)
+        for f in _P4_FIELDS
+    )
+    jet_of_sub = np.repeat(np.arange(n_jets), n_sub_per_jet)
+    return _assemble(counts, jet_of_sub, sub_p4, np.ones(n_sub, bool), sub_of_constituent)
+
+
+def _check_hdbscan_options(min_cluster_size: Any, min_pt_fraction: Any) -> None:
     if isinstance(min_cluster_size, bool) or not isinstance(min_cluster_size, int | np.integer):
         raise ValueError(
             f"hdbscan_subjets: min_cluster_size must be an integer >= 2, got {min_cluster_size!r}"
@@ -304,26 +332,33 @@ def hdbscan_subjets(
         raise ValueError(
             f"hdbscan_subjets: min_pt_fraction must be in [0, 1], got {min_pt_fraction!r}"
         )
-    counts, p4 = _flatten_constituents(constituents)
+
+
+def _axis_column(name: str, values: Any, counts: np.ndarray) -> np.ndarray:
+    """A jet-axis coordinate as (n_jets,) float64, finite for every non-empty jet."""
     n_jets = len(counts)
-    axis_eta = np.asarray(jet_eta, dtype=np.float64)
-    axis_phi = np.asarray(jet_phi, dtype=np.float64)
-    for name, values in (("jet_eta", axis_eta), ("jet_phi", axis_phi)):
-        if values.shape != (n_jets,):
-            raise ValueError(
-                f"hdbscan_subjets: {name} must have shape ({n_jets},) like the constituents, "
-                f"got {values.shape}"
-            )
-        if not np.isfinite(values[counts > 0]).all():
-            raise ValueError(f"hdbscan_subjets: {name} has NaN/inf for a non-empty jet")
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (n_jets,):
+        raise ValueError(
+            f"hdbscan_subjets: {name} must have shape ({n_jets},) like the constituents, "
+            f"got {values.shape}"
+        )
+    if not np.isfinite(values[counts > 0]).all():
+        raise ValueError(f"hdbscan_subjets: {name} has NaN/inf for a non-empty jet")
+    return values
 
+
+def _hdbscan_labels(
+    counts: np.ndarray,
+    d_eta: np.ndarray,
+    d_phi: np.ndarray,
+    pt: np.ndarray,
+    min_cluster_size: int,
+    min_pt_fraction: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """HDBSCAN jet by jet: (subjet label per constituent (-1: noise), subjets per jet)."""
+    n_jets = len(counts)
     offsets = _offsets(counts)
-    pt = kin.pt(p4["px"], p4["py"])
-    eta = np.nan_to_num(kin.eta(p4["px"], p4["py"], p4["pz"]), nan=1e3, posinf=1e3, neginf=-1e3)
-    jet_of_constituent = np.repeat(np.arange(n_jets), counts)
-    d_eta = eta - axis_eta[jet_of_constituent]
-    d_phi = kin.delta_phi(kin.phi(p4["px"], p4["py"]), axis_phi[jet_of_constituent])
-
     labels = np.full(len(pt), -1, dtype=np.int64)
     n_sub_per_jet = np.zeros(n_jets, dtype=np.int64)
     clusterer = HDBSCAN(
@@ -339,18 +374,7 @@ def hdbscan_subjets(
         jet_labels = clusterer.fit_predict(reach)
         labels[lo:hi] = jet_labels
         n_sub_per_jet[jet] = jet_labels.max() + 1
-
-    # Candidate subjets numbered jet by jet; their momenta are sums over members.
-    first_sub = _offsets(n_sub_per_jet)
-    member = labels >= 0
-    sub_of_constituent = np.where(member, first_sub[jet_of_constituent] + labels, -1)
-    n_sub = int(first_sub[-1])
-    sub_p4 = tuple(
-        np.bincount(sub_of_constituent[member], weights=p4[f][member], minlength=n_sub)
-        for f in _P4_FIELDS
-    )
-    jet_of_sub = np.repeat(np.arange(n_jets), n_sub_per_jet)
-    return _assemble(counts, jet_of_sub, sub_p4, np.ones(n_sub, bool), sub_of_constituent)
+    return labels, n_sub_per_jet
 
 
 # --------------------------------------------------------------------------- dispatcher

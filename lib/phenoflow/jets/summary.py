@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import awkward as ak
@@ -39,17 +40,94 @@ def min_pair_mass(p4: ak.Array, n_leading: int = 3) -> np.ndarray:
     return np.where(ak.to_numpy(ak.num(lead)) >= n_leading, out, np.nan)
 
 
+def _columns(jets: ak.Array) -> dict[str, np.ndarray]:
+    """(n_jets,) values of the histogrammed quantities that the jets carry."""
+    cols = {
+        "jet_mass": ak.to_numpy(jets["jet_mass"]),
+        "sd_mass": ak.to_numpy(jets["sd_mass"]),
+        "tau32": ak.to_numpy(jets["tau32"]),
+    }
+    for algo in ("ca", "antikt", "hdbscan"):
+        if f"subjets_{algo}" in ak.fields(jets):
+            sj = jets[f"subjets_{algo}"]
+            hard = np.hypot(sj.px, sj.py) > SUBJET_PT_FRACTION * jets["jet_pt"]
+            cols[f"n_subjets_{algo}"] = ak.to_numpy(ak.sum(hard, axis=1))
+    if "subjets_ca" in ak.fields(jets):
+        cols["w_candidate"] = min_pair_mass(jets["subjets_ca"])
+    return cols
+
+
+@dataclass
+class _ClassSums:
+    """Running sums over the jets of one class."""
+
+    n: int = 0
+    hist: dict[str, np.ndarray] = field(
+        default_factory=lambda: {k: np.zeros(b[2]) for k, b in HISTOGRAMS.items()}
+    )
+    image_sum: Any = 0  # (channels, size, size) once a jet was added
+    values: dict[str, list[np.ndarray]] = field(
+        default_factory=lambda: {"sd_mass": [], "tau32": [], "w_candidate": []}
+    )
+
+    def add(self, cols: Mapping[str, np.ndarray], images: np.ndarray, sel: np.ndarray) -> None:
+        """Add the jets ``sel`` (bool mask) of one row group."""
+        self.n += int(sel.sum())
+        for k, (lo, hi, nb, _) in HISTOGRAMS.items():
+            if k in cols:
+                x = cols[k][sel]
+                self.hist[k] += np.histogram(x[np.isfinite(x)], bins=nb, range=(lo, hi))[0]
+        for k in self.values:
+            if k in cols:
+                self.values[k].append(cols[k][sel])
+        self.image_sum = self.image_sum + images[sel].sum(axis=0)
+
+    def summary(self) -> dict[str, Any]:
+        """Histograms, mean image and peak / median numbers of the class."""
+        n, hist = self.n, self.hist
+        v = {k: np.concatenate(x) if x else np.zeros(0) for k, x in self.values.items()}
+        centres = {
+            k: 0.5 * (np.linspace(lo, hi, nb + 1)[1:] + np.linspace(lo, hi, nb + 1)[:-1])
+            for k, (lo, hi, nb, _) in HISTOGRAMS.items()
+        }
+        w = v["w_candidate"][np.isfinite(v["w_candidate"])]
+        return {
+            "n_jets": n,
+            "histograms": {k: h.tolist() for k, h in hist.items()},
+            "mean_image": (self.image_sum / n).tolist(),
+            "sd_mass_median": float(np.median(v["sd_mass"])),
+            "sd_mass_peak": float(centres["sd_mass"][np.argmax(hist["sd_mass"])]),
+            "tau32_mean": float(np.mean(v["tau32"])),
+            "tau32_median": float(np.median(v["tau32"])),
+            "w_candidate_peak": float(centres["w_candidate"][np.argmax(hist["w_candidate"])])
+            if w.size
+            else None,
+            "w_candidate_median": float(np.median(w)) if w.size else None,
+        }
+
+
+def _add_file(path: str | os.PathLike[str], sums: Mapping[str, _ClassSums]) -> None:
+    """Add the jets of one file, row group by row group."""
+    pf = pq.ParquetFile(path)
+    for i in range(pf.num_row_groups):
+        jets = ak.from_arrow(pf.read_row_group(i), highlevel=True)
+        if not len(jets):
+            continue
+        cols = _columns(jets)
+        labels = ak.to_numpy(jets["label"])
+        images = ak.to_numpy(jets["image"])
+        for lab, cls in CLASS_NAMES.items():
+            sel = labels == lab
+            if sel.any():
+                sums[cls].add(cols, images, sel)
+
+
 def jets_summary(files: Mapping[str, Sequence[str | os.PathLike[str]]]) -> dict[str, Any]:
     """Per-class histograms, mean images and per-process efficiencies from jet files.
 
     ``files``: process -> jet Parquet files.  Returns a JSON-serialisable dict.
     """
-    hist = {cls: {k: np.zeros(b[2]) for k, b in HISTOGRAMS.items()} for cls in CLASS_NAMES.values()}
-    image_sum: dict[str, np.ndarray] = {}
-    n_class = dict.fromkeys(CLASS_NAMES.values(), 0)
-    values: dict[str, dict[str, list[np.ndarray]]] = {
-        c: {"sd_mass": [], "tau32": [], "w_candidate": []} for c in CLASS_NAMES.values()
-    }
+    sums = {cls: _ClassSums() for cls in CLASS_NAMES.values()}
     processes: dict[str, dict[str, Any]] = {}
     for proc, paths in files.items():
         p = processes.setdefault(
@@ -66,64 +144,8 @@ def jets_summary(files: Mapping[str, Sequence[str | os.PathLike[str]]]) -> dict[
             meta = read_metadata(path)
             for k in p:
                 p[k] += int(meta.get(k, 0))
-            pf = pq.ParquetFile(path)
-            for i in range(pf.num_row_groups):
-                jets = ak.from_arrow(pf.read_row_group(i), highlevel=True)
-                if not len(jets):
-                    continue
-                cols = {
-                    "jet_mass": ak.to_numpy(jets["jet_mass"]),
-                    "sd_mass": ak.to_numpy(jets["sd_mass"]),
-                    "tau32": ak.to_numpy(jets["tau32"]),
-                }
-                for algo in ("ca", "antikt", "hdbscan"):
-                    if f"subjets_{algo}" in ak.fields(jets):
-                        sj = jets[f"subjets_{algo}"]
-                        hard = np.hypot(sj.px, sj.py) > SUBJET_PT_FRACTION * jets["jet_pt"]
-                        cols[f"n_subjets_{algo}"] = ak.to_numpy(ak.sum(hard, axis=1))
-                if "subjets_ca" in ak.fields(jets):
-                    cols["w_candidate"] = min_pair_mass(jets["subjets_ca"])
-                labels = ak.to_numpy(jets["label"])
-                images = ak.to_numpy(jets["image"])
-                for lab, cls in CLASS_NAMES.items():
-                    sel = labels == lab
-                    if not sel.any():
-                        continue
-                    n_class[cls] += int(sel.sum())
-                    for k, (lo, hi, nb, _) in HISTOGRAMS.items():
-                        if k in cols:
-                            x = cols[k][sel]
-                            hist[cls][k] += np.histogram(
-                                x[np.isfinite(x)], bins=nb, range=(lo, hi)
-                            )[0]
-                    for k in values[cls]:
-                        if k in cols:
-                            values[cls][k].append(cols[k][sel])
-                    s = images[sel].sum(axis=0)
-                    image_sum[cls] = image_sum.get(cls, 0) + s
-    classes = {}
-    for cls, n in n_class.items():
-        if not n:
-            continue
-        v = {k: np.concatenate(x) if x else np.zeros(0) for k, x in values[cls].items()}
-        centres = {
-            k: 0.5 * (np.linspace(lo, hi, nb + 1)[1:] + np.linspace(lo, hi, nb + 1)[:-1])
-            for k, (lo, hi, nb, _) in HISTOGRAMS.items()
-        }
-        w = v["w_candidate"][np.isfinite(v["w_candidate"])]
-        classes[cls] = {
-            "n_jets": n,
-            "histograms": {k: h.tolist() for k, h in hist[cls].items()},
-            "mean_image": (image_sum[cls] / n).tolist(),
-            "sd_mass_median": float(np.median(v["sd_mass"])),
-            "sd_mass_peak": float(centres["sd_mass"][np.argmax(hist[cls]["sd_mass"])]),
-            "tau32_mean": float(np.mean(v["tau32"])),
-            "tau32_median": float(np.median(v["tau32"])),
-            "w_candidate_peak": float(centres["w_candidate"][np.argmax(hist[cls]["w_candidate"])])
-            if w.size
-            else None,
-            "w_candidate_median": float(np.median(w)) if w.size else None,
-        }
+            _add_file(path, sums)
+    classes = {cls: acc.summary() for cls, acc in sums.items() if acc.n}
     for p in processes.values():
         p.update(selection_efficiencies(p))
     return {

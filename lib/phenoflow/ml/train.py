@@ -266,6 +266,164 @@ def _empty_history() -> dict[str, list[float]]:
     return {k: [] for k in (*keys, "seconds_per_epoch", "jets_per_s", "lr")}
 
 
+@dataclass
+class _LoopState:
+    """What the epoch loop carries from one epoch to the next (and the checkpoint keeps)."""
+
+    epoch: int = 0  # completed epochs
+    best_val_loss: float = math.inf
+    best_epoch: int | None = None
+    best_state: dict[str, torch.Tensor] | None = None  # on CPU
+    bad_epochs: int = 0  # epochs since the last improvement
+    history: dict[str, list[float]] = dataclasses.field(default_factory=_empty_history)
+
+
+@dataclass
+class _Trainer:
+    """The training objects of one :func:`train_classifier` call."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler | None
+    rng: np.random.Generator  # batch order
+    device: torch.device
+    amp_dtype: torch.dtype | None
+    keys: list[str]
+    config: TrainConfig
+    n_train: int
+    n_val: int
+
+
+def _trainer(
+    model: nn.Module, keys: list[str], config: TrainConfig, n_train: int, n_val: int
+) -> _Trainer:
+    """Move the model to the device; build optimiser, schedule, scaler and batch-order RNG."""
+    device = pick_device(config.device)
+    amp_dtype = _amp_dtype(device, config.amp)
+    model.to(device)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_factor(config.lr_schedule, config.epochs)
+    )
+    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
+    rng = np.random.default_rng(config.seed)
+    return _Trainer(
+        model, optimizer, scheduler, scaler, rng, device, amp_dtype, keys, config, n_train, n_val
+    )
+
+
+def _train_epoch(tr: _Trainer, train: Mapping[str, np.ndarray], epoch: int) -> tuple[float, int]:
+    """One pass over the training jets in a random order: (mean BCE, correct predictions)."""
+    config, device, model = tr.config, tr.device, tr.model
+    bs = config.batch_size
+    n_batches = math.ceil(tr.n_train / bs)
+    perm = tr.rng.permutation(tr.n_train)
+    model.train()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    bar = _ProgressBar(n_batches, f"epoch {epoch}/{config.epochs}", config.progress_bar)
+    for b in range(n_batches):
+        idx = np.sort(perm[b * bs : (b + 1) * bs])  # sorted: fast memmap reads
+        inputs, y = _batch(train, tr.keys, idx, device)
+        tr.optimizer.zero_grad(set_to_none=True)
+        with _autocast(device, tr.amp_dtype):
+            logits = model(inputs)
+        logits = logits.float()
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y)
+        if tr.scaler is not None:
+            tr.scaler.scale(loss).backward()
+            tr.scaler.step(tr.optimizer)
+            tr.scaler.update()
+        else:
+            loss.backward()
+            tr.optimizer.step()
+        loss_sum += loss.detach().double() * len(idx)
+        correct += ((logits.detach() >= 0) == (y > 0.5)).sum()
+        bar.update(b + 1)
+    tr.scheduler.step()
+    return float(loss_sum) / tr.n_train, int(correct)
+
+
+def _run_epoch(
+    tr: _Trainer,
+    state: _LoopState,
+    epoch: int,
+    train: Mapping[str, np.ndarray],
+    val: Mapping[str, np.ndarray],
+) -> EpochReport:
+    """Train and validate one epoch; update ``state`` (best weights, history)."""
+    t0 = time.perf_counter()
+    lr = float(tr.optimizer.param_groups[0]["lr"])
+    train_loss, correct = _train_epoch(tr, train, epoch)
+    t_train = time.perf_counter() - t0
+    bs = tr.config.batch_size
+    val_loss, val_acc = _evaluate(tr.model, val, tr.keys, max(bs, 1024), tr.device, tr.amp_dtype)
+    seconds = time.perf_counter() - t0
+    jets_per_s = tr.n_train / max(t_train, 1e-12)
+
+    best = val_loss < state.best_val_loss  # NaN never counts as better
+    if best:
+        state.best_val_loss = val_loss
+        state.best_epoch = epoch
+        state.best_state = _cpu_state(tr.model)
+        state.bad_epochs = 0
+    else:
+        state.bad_epochs += 1
+    report = EpochReport(
+        epoch=epoch,
+        n_epochs=tr.config.epochs,
+        train_loss=train_loss,
+        val_loss=val_loss,
+        val_accuracy=val_acc,
+        seconds=seconds,
+        jets_per_s=jets_per_s,
+        lr=lr,
+        best=best,
+    )
+    for k, v in (
+        ("epoch", epoch),
+        ("train_loss", report.train_loss),
+        ("train_accuracy", correct / tr.n_train),
+        ("val_loss", val_loss),
+        ("val_accuracy", val_acc),
+        ("seconds_per_epoch", seconds),
+        ("jets_per_s", jets_per_s),
+        ("lr", lr),
+    ):
+        state.history[k].append(v)
+    state.epoch = epoch
+    return report
+
+
+def _log_epoch(report: EpochReport) -> None:
+    log.info(
+        "epoch %d/%d: train loss %.5f, val loss %.5f, val acc %.4f, %.2f s/epoch, "
+        "%.0f jets/s, lr %.3g%s",
+        report.epoch, report.n_epochs, report.train_loss, report.val_loss,
+        report.val_accuracy, report.seconds, report.jets_per_s, report.lr,
+        " (best)" if report.best else "",
+    )  # fmt: skip
+
+
+def _finish(tr: _Trainer, state: _LoopState) -> bool:
+    """Log early stopping, load the best weights; return whether training stopped early."""
+    config = tr.config
+    stopped_early = state.bad_epochs >= config.patience and state.epoch < config.epochs
+    if stopped_early:
+        log.info(
+            "early stopping after epoch %d: no improvement for %d epochs",
+            state.epoch, state.bad_epochs,
+        )  # fmt: skip
+    if state.best_state is not None:
+        tr.model.load_state_dict(state.best_state)
+    else:
+        log.warning("no finite validation loss in any epoch; keeping the last weights")
+    return stopped_early
+
+
 # --------------------------------------------------------------------------------------------
 # public API
 
@@ -312,139 +470,36 @@ def train_classifier(
     n_val, val_keys = _check_data("val", val, input_keys)
     if val_keys != keys:
         raise KeyError(f"train has input keys {keys} but val has {val_keys}")
-    device = pick_device(config.device)
-    amp_dtype = _amp_dtype(device, config.amp)
-    amp_name = {torch.bfloat16: "bf16", torch.float16: "fp16", None: "off"}[amp_dtype]
-    model.to(device)
-
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, _lr_factor(config.lr_schedule, config.epochs)
-    )
-    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-    rng = np.random.default_rng(config.seed)
-    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    tr = _trainer(model, keys, config, n_train, n_val)
+    cuda_devices = [tr.device.index or 0] if tr.device.type == "cuda" else []
 
     with torch.random.fork_rng(devices=cuda_devices), _threads(config.num_threads):
         torch.manual_seed(config.seed)
-        state: dict[str, Any] = {
-            "epoch": 0,
-            "best_val_loss": math.inf,
-            "best_epoch": None,
-            "best_state": None,
-            "bad_epochs": 0,
-            "history": _empty_history(),
-        }
+        state = _LoopState()
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None and path.exists():
-            state = _resume(path, model, optimizer, scheduler, scaler, rng, config, n_train, n_val)
-            log.info("resuming from %s after epoch %d", path, state["epoch"])
-        resumed_from = state["epoch"]
-        history = state["history"]
-        bs = config.batch_size
-        n_batches = math.ceil(n_train / bs)
-
-        for epoch in range(state["epoch"] + 1, config.epochs + 1):
-            if state["bad_epochs"] >= config.patience:
+            state = _resume(path, tr)
+            log.info("resuming from %s after epoch %d", path, state.epoch)
+        resumed_from = state.epoch
+        for epoch in range(state.epoch + 1, config.epochs + 1):
+            if state.bad_epochs >= config.patience:
                 break
-            t0 = time.perf_counter()
-            lr = float(optimizer.param_groups[0]["lr"])
-            perm = rng.permutation(n_train)
-            model.train()
-            loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-            correct = torch.zeros((), dtype=torch.int64, device=device)
-            bar = _ProgressBar(n_batches, f"epoch {epoch}/{config.epochs}", config.progress_bar)
-            for b in range(n_batches):
-                idx = np.sort(perm[b * bs : (b + 1) * bs])  # sorted: fast memmap reads
-                inputs, y = _batch(train, keys, idx, device)
-                optimizer.zero_grad(set_to_none=True)
-                with _autocast(device, amp_dtype):
-                    logits = model(inputs)
-                logits = logits.float()
-                loss = nn.functional.binary_cross_entropy_with_logits(logits, y)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    optimizer.step()
-                loss_sum += loss.detach().double() * len(idx)
-                correct += ((logits.detach() >= 0) == (y > 0.5)).sum()
-                bar.update(b + 1)
-            scheduler.step()
-            t_train = time.perf_counter() - t0
-            val_loss, val_acc = _evaluate(model, val, keys, max(bs, 1024), device, amp_dtype)
-            seconds = time.perf_counter() - t0
-            jets_per_s = n_train / max(t_train, 1e-12)
-
-            best = val_loss < state["best_val_loss"]  # NaN never counts as better
-            if best:
-                state["best_val_loss"] = val_loss
-                state["best_epoch"] = epoch
-                state["best_state"] = _cpu_state(model)
-                state["bad_epochs"] = 0
-            else:
-                state["bad_epochs"] += 1
-            report = EpochReport(
-                epoch=epoch,
-                n_epochs=config.epochs,
-                train_loss=float(loss_sum) / n_train,
-                val_loss=val_loss,
-                val_accuracy=val_acc,
-                seconds=seconds,
-                jets_per_s=jets_per_s,
-                lr=lr,
-                best=best,
-            )
-            for k, v in (
-                ("epoch", epoch),
-                ("train_loss", report.train_loss),
-                ("train_accuracy", int(correct) / n_train),
-                ("val_loss", val_loss),
-                ("val_accuracy", val_acc),
-                ("seconds_per_epoch", seconds),
-                ("jets_per_s", jets_per_s),
-                ("lr", lr),
-            ):
-                history[k].append(v)
-            state["epoch"] = epoch
+            report = _run_epoch(tr, state, epoch, train, val)
             if path is not None:
-                _save_atomic(
-                    _checkpoint_dict(
-                        model, optimizer, scheduler, scaler, rng, state, config, n_train, n_val
-                    ),
-                    path,
-                )
-            log.info(
-                "epoch %d/%d: train loss %.5f, val loss %.5f, val acc %.4f, %.2f s/epoch, "
-                "%.0f jets/s, lr %.3g%s",
-                epoch, config.epochs, report.train_loss, val_loss, val_acc, seconds,
-                jets_per_s, lr, " (best)" if best else "",
-            )  # fmt: skip
+                _save_atomic(_checkpoint_dict(tr, state), path)
+            _log_epoch(report)
             if callback is not None:
                 callback(report)
+        stopped_early = _finish(tr, state)
 
-        stopped_early = state["bad_epochs"] >= config.patience and state["epoch"] < config.epochs
-        if stopped_early:
-            log.info(
-                "early stopping after epoch %d: no improvement for %d epochs",
-                state["epoch"], state["bad_epochs"],
-            )  # fmt: skip
-        if state["best_state"] is not None:
-            model.load_state_dict(state["best_state"])
-        else:
-            log.warning("no finite validation loss in any epoch; keeping the last weights")
-
+    amp_name = {torch.bfloat16: "bf16", torch.float16: "fp16", None: "off"}[tr.amp_dtype]
     return {
-        **history,
-        "best_epoch": state["best_epoch"],
-        "best_val_loss": state["best_val_loss"],
+        **state.history,
+        "best_epoch": state.best_epoch,
+        "best_val_loss": state.best_val_loss,
         "stopped_early": stopped_early,
         "resumed_from_epoch": resumed_from,
-        "device": str(device),
+        "device": str(tr.device),
         "amp": amp_name,
         "wall_seconds": time.perf_counter() - t_call,
         "n_parameters": sum(p.numel() for p in model.parameters()),
@@ -453,52 +508,33 @@ def train_classifier(
     }
 
 
-def _checkpoint_dict(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    scaler: torch.amp.GradScaler | None,
-    rng: np.random.Generator,
-    state: Mapping[str, Any],
-    config: TrainConfig,
-    n_train: int,
-    n_val: int,
-) -> dict[str, Any]:
-    device = next(model.parameters()).device
+def _checkpoint_dict(tr: _Trainer, state: _LoopState) -> dict[str, Any]:
+    device = next(tr.model.parameters()).device
     return {
         "format": CHECKPOINT_FORMAT,
-        "epoch": state["epoch"],
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "scaler": scaler.state_dict() if scaler is not None else None,
-        "best_val_loss": state["best_val_loss"],
-        "best_epoch": state["best_epoch"],
-        "best_state": state["best_state"],
-        "bad_epochs": state["bad_epochs"],
-        "history": copy.deepcopy(state["history"]),
-        "numpy_rng": json.dumps(rng.bit_generator.state),
+        "epoch": state.epoch,
+        "model": tr.model.state_dict(),
+        "optimizer": tr.optimizer.state_dict(),
+        "scheduler": tr.scheduler.state_dict(),
+        "scaler": tr.scaler.state_dict() if tr.scaler is not None else None,
+        "best_val_loss": state.best_val_loss,
+        "best_epoch": state.best_epoch,
+        "best_state": state.best_state,
+        "bad_epochs": state.bad_epochs,
+        "history": copy.deepcopy(state.history),
+        "numpy_rng": json.dumps(tr.rng.bit_generator.state),
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-        "config": dataclasses.asdict(config),
-        "n_train": n_train,
-        "n_val": n_val,
+        "config": dataclasses.asdict(tr.config),
+        "n_train": tr.n_train,
+        "n_val": tr.n_val,
     }
 
 
-def _resume(
-    path: Path,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    scaler: torch.amp.GradScaler | None,
-    rng: np.random.Generator,
-    config: TrainConfig,
-    n_train: int,
-    n_val: int,
-) -> dict[str, Any]:
+def _resume(path: Path, tr: _Trainer) -> _LoopState:
     """Load a checkpoint into the training objects; return the loop state."""
-    device = next(model.parameters()).device
+    config, optimizer, scheduler = tr.config, tr.optimizer, tr.scheduler
+    device = next(tr.model.parameters()).device
     ckpt = torch.load(path, map_location=device, weights_only=True)
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a {CHECKPOINT_FORMAT} training checkpoint")
@@ -510,12 +546,12 @@ def _resume(
             f"cannot resume from {path}: TrainConfig differs ({diffs}); "
             "delete the checkpoint to start afresh"
         )
-    if (ckpt["n_train"], ckpt["n_val"]) != (n_train, n_val):
+    if (ckpt["n_train"], ckpt["n_val"]) != (tr.n_train, tr.n_val):
         raise ValueError(
             f"cannot resume from {path}: it was made with {ckpt['n_train']} train / "
-            f"{ckpt['n_val']} val jets, now {n_train} / {n_val}"
+            f"{ckpt['n_val']} val jets, now {tr.n_train} / {tr.n_val}"
         )
-    model.load_state_dict(ckpt["model"])
+    tr.model.load_state_dict(ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
     # the lambda is this call's (``epochs`` may have grown): set this epoch's rate from it
@@ -523,23 +559,23 @@ def _resume(
         optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas, strict=True
     ):
         group["lr"] = base_lr * fn(scheduler.last_epoch)
-    if scaler is not None and ckpt["scaler"] is not None:
-        scaler.load_state_dict(ckpt["scaler"])
-    rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
+    if tr.scaler is not None and ckpt["scaler"] is not None:
+        tr.scaler.load_state_dict(ckpt["scaler"])
+    tr.rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
     torch.set_rng_state(ckpt["torch_rng"].cpu())
     if ckpt["cuda_rng"] is not None and device.type == "cuda":
         torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu(), device)
     best_state = ckpt["best_state"]
     if best_state is not None:
         best_state = {k: v.cpu() for k, v in best_state.items()}
-    return {
-        "epoch": int(ckpt["epoch"]),
-        "best_val_loss": float(ckpt["best_val_loss"]),
-        "best_epoch": ckpt["best_epoch"],
-        "best_state": best_state,
-        "bad_epochs": int(ckpt["bad_epochs"]),
-        "history": ckpt["history"],
-    }
+    return _LoopState(
+        epoch=int(ckpt["epoch"]),
+        best_val_loss=float(ckpt["best_val_loss"]),
+        best_epoch=ckpt["best_epoch"],
+        best_state=best_state,
+        bad_epochs=int(ckpt["bad_epochs"]),
+        history=ckpt["history"],
+    )
 
 
 def predict(

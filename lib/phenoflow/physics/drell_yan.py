@@ -809,15 +809,9 @@ def _breit_wigner_nodes(mass: float, width: float, lo: float, hi: float, n: int)
 
 def _init_pythia(settings: tuple[str, ...]) -> Any:
     """An initialised, quiet ``pythia8mc.Pythia`` with ``settings``."""
-    import pythia8mc
+    from phenoflow.generation.pythia import make_pythia
 
-    pythia = pythia8mc.Pythia("", False)  # no banner
-    for line in ("Print:quiet = on", "Next:numberCount = 0", *settings):
-        if not pythia.readString(line):
-            raise ValueError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialise with {list(settings)}")
-    return pythia
+    return make_pythia(("Next:numberCount = 0", *settings))
 
 
 def pythia_settings(m_min: float, m_max: float, sqrt_s: float = 13000.0) -> tuple[str, ...]:

@@ -253,13 +253,9 @@ def _logit(x: float) -> float:
 
 def _pythia(settings: tuple[str, ...]) -> Any:
     """A quiet, uninitialised ``pythia8mc.Pythia`` with ``settings`` applied."""
-    import pythia8mc
+    from phenoflow.generation.pythia import make_pythia
 
-    pythia = pythia8mc.Pythia("", False)  # no banner
-    for line in ("Print:quiet = on", *settings):
-        if not pythia.readString(line):
-            raise ValueError(f"Pythia rejected the PDF setting {line!r}")
-    return pythia
+    return make_pythia(settings, init=False, where=lambda i: " (a PDF setting)")
 
 
 def _pythia_pdf_set(settings: tuple[str, ...]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,56 +91,100 @@ def mcmc_scan(
     logp_of = log_density if log_density is not None else _log
     rng = np.random.default_rng(seed)
     ev = Evaluator(objective, box, budget, threshold)
-    width = box[:, 1] - box[:, 0]
-    d = len(box)
-
-    n0 = min(n_chains, budget)
-    current = uniform(rng, box, n0)
-    ev(current, 0, "mcmc")
-    logp = _checked_logp(logp_of, ev.values()[-n0:])
-    step = np.full(n0, initial_step)
-    accepted = np.zeros(n0)
-    tried = np.zeros(n0)
-    window_acc = np.zeros(n0)
-    window_try = np.zeros(n0)
-    burn_flags = [np.ones(n0, dtype=bool)]
+    chains = _Chains.start(ev, rng, box, min(n_chains, budget), logp_of, initial_step)
     t = 0
     while ev.remaining > 0:
         t += 1
-        proposal = current + rng.standard_normal((n0, d)) * step[:, None] * width
+        accept = chains.move(ev, rng, t, 1 + (t - 1) // steps_per_iteration, burn_in)
+        chains.tune(accept, t, burn_in, target_acceptance)
+    info: dict[str, object] = {
+        "burn_in": np.concatenate(chains.burn_flags),
+        "step": chains.step.copy(),
+        "acceptance": np.where(
+            chains.tried > 0, chains.accepted / np.maximum(chains.tried, 1), math.nan
+        ),
+    }
+    return ev.result("mcmc", "budget", info)
+
+
+@dataclass
+class _Chains:
+    """The state of the parallel Metropolis-Hastings chains of :func:`mcmc_scan`."""
+
+    box: np.ndarray
+    logp_of: Callable[[np.ndarray], np.ndarray]
+    current: np.ndarray  # (n_chains, d) positions
+    logp: np.ndarray  # (n_chains,) log density there
+    step: np.ndarray  # (n_chains,) step, as a fraction of the box width
+    accepted: np.ndarray  # after burn-in
+    tried: np.ndarray
+    window_acc: np.ndarray  # during burn-in, since the last tuning
+    window_try: np.ndarray
+    burn_flags: list[np.ndarray]  # per evaluated batch: which points are burn-in
+
+    @classmethod
+    def start(
+        cls,
+        ev: Evaluator,
+        rng: np.random.Generator,
+        box: np.ndarray,
+        n0: int,
+        logp_of: Callable[[np.ndarray], np.ndarray],
+        initial_step: float,
+    ) -> _Chains:
+        """n0 chains at uniform random points (evaluated: iteration 0)."""
+        current = uniform(rng, box, n0)
+        ev(current, 0, "mcmc")
+        logp = _checked_logp(logp_of, ev.values()[-n0:])
+        zeros = [np.zeros(n0) for _ in range(4)]
+        return cls(
+            box,
+            logp_of,
+            current,
+            logp,
+            np.full(n0, initial_step),
+            *zeros,
+            [np.ones(n0, dtype=bool)],
+        )
+
+    def move(
+        self, ev: Evaluator, rng: np.random.Generator, t: int, iteration: int, burn_in: int
+    ) -> np.ndarray:
+        """Step t of every chain: propose, evaluate those inside the box, accept; (n0,) bool."""
+        box, n0 = self.box, len(self.current)
+        width = box[:, 1] - box[:, 0]
+        proposal = self.current + rng.standard_normal((n0, len(box))) * self.step[:, None] * width
         inside = np.all((proposal >= box[:, 0]) & (proposal <= box[:, 1]), axis=1)
         idx = np.flatnonzero(inside)[: ev.remaining]
         u = rng.random(n0)  # drawn for every chain so the stream does not depend on idx
         accept = np.zeros(n0, dtype=bool)
         if len(idx):
-            ev(proposal[idx], 1 + (t - 1) // steps_per_iteration, "mcmc")
-            new_logp = _checked_logp(logp_of, ev.values()[-len(idx) :])
+            ev(proposal[idx], iteration, "mcmc")
+            new_logp = _checked_logp(self.logp_of, ev.values()[-len(idx) :])
             with np.errstate(invalid="ignore"):
-                ok = np.log(u[idx]) < new_logp - logp[idx]
+                ok = np.log(u[idx]) < new_logp - self.logp[idx]
             # a chain at zero likelihood (e.g. outside a boolean target) random-walks
             # until it finds a non-zero one
-            ok |= np.isneginf(logp[idx])
+            ok |= np.isneginf(self.logp[idx])
             accept[idx] = ok
-            current[idx[ok]] = proposal[idx[ok]]
-            logp[idx[ok]] = new_logp[ok]
-            burn_flags.append(np.full(len(idx), t <= burn_in))
+            self.current[idx[ok]] = proposal[idx[ok]]
+            self.logp[idx[ok]] = new_logp[ok]
+            self.burn_flags.append(np.full(len(idx), t <= burn_in))
+        return accept
+
+    def tune(self, accept: np.ndarray, t: int, burn_in: int, target_acceptance: float) -> None:
+        """Count acceptances; during burn-in retune the steps every 10 steps."""
         if t <= burn_in:
-            window_acc += accept
-            window_try += 1
+            self.window_acc += accept
+            self.window_try += 1
             if t % 10 == 0 or t == burn_in:
-                step *= np.exp(window_acc / window_try - target_acceptance)
-                step = np.clip(step, 1e-6, 1.0)
-                window_acc[:] = 0
-                window_try[:] = 0
+                self.step *= np.exp(self.window_acc / self.window_try - target_acceptance)
+                self.step = np.clip(self.step, 1e-6, 1.0)
+                self.window_acc[:] = 0
+                self.window_try[:] = 0
         else:
-            accepted += accept
-            tried += 1
-    info: dict[str, object] = {
-        "burn_in": np.concatenate(burn_flags),
-        "step": step.copy(),
-        "acceptance": np.where(tried > 0, accepted / np.maximum(tried, 1), math.nan),
-    }
-    return ev.result("mcmc", "budget", info)
+            self.accepted += accept
+            self.tried += 1
 
 
 def _log(scores: np.ndarray) -> np.ndarray:

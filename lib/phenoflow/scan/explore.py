@@ -213,6 +213,105 @@ def explore(
         return _run(objective, box, budget, opts, rng, generator)
 
 
+@dataclass
+class _Learner:
+    """The surrogate of a scan (built at the first in-target point) and its error estimate."""
+
+    box: np.ndarray
+    opts: ScanOptions
+    generator: torch.Generator
+    surrogate: Surrogate | None = None
+    sigma: float = math.nan  # regressor: out-of-sample RMS residual
+    last_new: int = 0  # number of points evaluated in the previous iteration
+
+    def learn(self, ev: Evaluator, x_all: np.ndarray, in_all: np.ndarray) -> float:
+        """(Re)train the surrogate on every point so far; returns its loss (NaN: none)."""
+        opts = self.opts
+        # a classifier needs an in-target example; a regressor learns from any scores
+        if not (ev.n_in_target > 0 or opts.model == "regressor"):
+            return math.nan
+        if self.surrogate is None:
+            self.surrogate = Surrogate(
+                opts.model,
+                self.box,
+                opts.hidden,
+                opts.learning_rate,
+                opts.batch_size,
+                opts.train_steps,
+                opts.max_class_weight,
+                self.generator,
+                opts.fourier_features,
+                opts.fourier_scale,
+            )
+        if opts.model != "regressor":
+            return self.surrogate.fit(x_all, in_all)
+        surrogate = self.surrogate
+        values = ev.values()
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise ValueError(
+                f"model='regressor' needs finite scores; the objective returned "
+                f"{values[bad[0]]} at {x_all[bad[0]].tolist()} ({bad.size} such points)"
+            )
+        last_new = self.last_new
+        if last_new and not math.isnan(surrogate.last_loss):  # trained before
+            resid = surrogate.predict(x_all[-last_new:]) - values[-last_new:]
+            self.sigma = float(np.sqrt(np.mean(resid**2)))
+        loss = surrogate.fit(x_all, values)
+        if math.isnan(self.sigma):  # no out-of-sample residual yet: use the training one
+            self.sigma = float(np.sqrt(np.mean((surrogate.predict(x_all) - values) ** 2)))
+        return loss
+
+
+def _next_batch(
+    learner: _Learner,
+    ev: Evaluator,
+    x_all: np.ndarray,
+    in_all: np.ndarray,
+    n_it: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points of the next iteration and their origins ("model", "smote", "random")."""
+    opts, box = learner.opts, learner.box
+    if learner.surrogate is None:  # nothing in target yet: nothing to learn, keep sampling
+        return uniform(rng, box, n_it), np.full(n_it, "random")
+    smote_until = opts.n_per_iteration if opts.smote_until is None else opts.smote_until
+    n_rand = round(opts.random_fraction * n_it)
+    smote_pts = np.zeros((0, len(box)))
+    if opts.smote and ev.n_in_target < smote_until:
+        n_smote = round(opts.smote_fraction * (n_it - n_rand))
+        smote_pts = smote_proposals(x_all, in_all, box, n_smote, opts.smote_k_neighbors, rng)
+    n_model = n_it - n_rand - len(smote_pts)
+    pool, prob = _candidates(learner.surrogate, box, ev, learner.sigma, n_model, opts, rng)
+    chosen = select(
+        prob,
+        n_model,
+        opts.selection,
+        rng,
+        candidates=pool,
+        found=x_all[in_all],
+        bounds=box,
+        min_probability=opts.min_probability,
+        k=opts.density_neighbors,
+    )
+    batch = np.concatenate([pool[chosen], smote_pts, uniform(rng, box, n_rand)])
+    origin = np.array(["model"] * len(chosen) + ["smote"] * len(smote_pts) + ["random"] * n_rand)
+    return batch, origin
+
+
+def _stop_reason(ev: Evaluator, opts: ScanOptions, iteration: int) -> str | None:
+    """Why the scan stops before the next iteration, or None to go on."""
+    if ev.remaining <= 0:
+        if opts.target_count is not None and ev.n_in_target >= opts.target_count:
+            return "target_count"
+        return "budget"
+    if opts.target_count is not None and ev.n_in_target >= opts.target_count:
+        return "target_count"
+    if opts.max_iterations is not None and iteration >= opts.max_iterations:
+        return "max_iterations"
+    return None
+
+
 def _run(
     objective: Objective,
     box: np.ndarray,
@@ -225,91 +324,18 @@ def _run(
     t0 = time.perf_counter()
     ev(uniform(rng, box, min(opts.n_initial, budget)), 0, "initial")
     _report(opts, ev, 0, 0, math.nan, t0)
-
-    surrogate: Surrogate | None = None
-    smote_until = opts.n_per_iteration if opts.smote_until is None else opts.smote_until
-    sigma = math.nan  # regressor: out-of-sample RMS residual
-    last_new = 0  # number of points evaluated in the previous iteration
-    iteration, stop = 0, "budget"
-    while ev.remaining > 0:
-        if opts.target_count is not None and ev.n_in_target >= opts.target_count:
-            stop = "target_count"
-            break
-        if opts.max_iterations is not None and iteration >= opts.max_iterations:
-            stop = "max_iterations"
-            break
+    learner = _Learner(box, opts, generator)
+    iteration = 0
+    while (stop := _stop_reason(ev, opts, iteration)) is None:
         iteration += 1
         t0 = time.perf_counter()
         x_all, in_all = ev.points(), ev.in_target()
         n_it = min(opts.n_per_iteration, ev.remaining)
-
-        loss = math.nan
-        # a classifier needs an in-target example; a regressor learns from any scores
-        if ev.n_in_target > 0 or opts.model == "regressor":
-            if surrogate is None:
-                surrogate = Surrogate(
-                    opts.model,
-                    box,
-                    opts.hidden,
-                    opts.learning_rate,
-                    opts.batch_size,
-                    opts.train_steps,
-                    opts.max_class_weight,
-                    generator,
-                    opts.fourier_features,
-                    opts.fourier_scale,
-                )
-            if opts.model == "regressor":
-                values = ev.values()
-                bad = np.flatnonzero(~np.isfinite(values))
-                if bad.size:
-                    raise ValueError(
-                        f"model='regressor' needs finite scores; the objective returned "
-                        f"{values[bad[0]]} at {x_all[bad[0]].tolist()} ({bad.size} such points)"
-                    )
-                if last_new and not math.isnan(surrogate.last_loss):  # trained before
-                    resid = surrogate.predict(x_all[-last_new:]) - values[-last_new:]
-                    sigma = float(np.sqrt(np.mean(resid**2)))
-                loss = surrogate.fit(x_all, values)
-                if math.isnan(sigma):  # no out-of-sample residual yet: use the training one
-                    sigma = float(np.sqrt(np.mean((surrogate.predict(x_all) - values) ** 2)))
-            else:
-                loss = surrogate.fit(x_all, in_all)
-
-        if surrogate is None:  # nothing in target yet: nothing to learn, keep sampling
-            batch = uniform(rng, box, n_it)
-            origin = np.full(n_it, "random")
-        else:
-            n_rand = round(opts.random_fraction * n_it)
-            smote_pts = np.zeros((0, len(box)))
-            if opts.smote and ev.n_in_target < smote_until:
-                n_smote = round(opts.smote_fraction * (n_it - n_rand))
-                smote_pts = smote_proposals(
-                    x_all, in_all, box, n_smote, opts.smote_k_neighbors, rng
-                )
-            n_model = n_it - n_rand - len(smote_pts)
-            pool, prob = _candidates(surrogate, box, ev, sigma, n_model, opts, rng)
-            chosen = select(
-                prob,
-                n_model,
-                opts.selection,
-                rng,
-                candidates=pool,
-                found=x_all[in_all],
-                bounds=box,
-                min_probability=opts.min_probability,
-                k=opts.density_neighbors,
-            )
-            batch = np.concatenate([pool[chosen], smote_pts, uniform(rng, box, n_rand)])
-            origin = np.array(
-                ["model"] * len(chosen) + ["smote"] * len(smote_pts) + ["random"] * n_rand
-            )
+        loss = learner.learn(ev, x_all, in_all)
+        batch, origin = _next_batch(learner, ev, x_all, in_all, n_it, rng)
         ev(batch, iteration, origin)
-        last_new = len(batch)
+        learner.last_new = len(batch)
         _report(opts, ev, iteration, int(np.count_nonzero(origin == "smote")), loss, t0)
-    else:
-        if opts.target_count is not None and ev.n_in_target >= opts.target_count:
-            stop = "target_count"
     info: dict[str, object] = {"options": _plain_options(opts)}
     return ev.result("mlscan", stop, info)
 

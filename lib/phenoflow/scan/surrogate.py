@@ -10,13 +10,14 @@ with the number of evaluated points.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import torch
 from scipy.special import expit
 from torch import nn
+
+from phenoflow.ml.models.mlp import mlp
 
 MODEL_KINDS = ("classifier", "regressor")
 
@@ -51,15 +52,11 @@ def make_mlp(
     (2m outputs).  Weights are drawn from ``generator`` (PyTorch's default Linear
     initialisation: Kaiming-uniform weights, uniform biases of scale 1/sqrt(fan_in)).
     """
-    layers: list[nn.Module] = []
+    head: list[nn.Module] = []
     if fourier_features > 0:
-        layers.append(FourierFeatures(d_in, fourier_features, fourier_scale, generator))
+        head.append(FourierFeatures(d_in, fourier_features, fourier_scale, generator))
         d_in = 2 * fourier_features
-    widths = (d_in, *hidden)
-    for w_in, w_out in itertools.pairwise(widths):
-        layers += [nn.Linear(w_in, w_out), nn.SiLU()]
-    layers.append(nn.Linear(widths[-1], 1))
-    net = nn.Sequential(*layers)
+    net = mlp(d_in, (*hidden, 1), activation=nn.SiLU, head=head)
     with torch.no_grad():
         for layer in net:
             if isinstance(layer, nn.Linear):

@@ -1,7 +1,7 @@
 """Deep-learned event variables: train, orient, calibrate, evaluate, measure a mass.
 
 Uses the toy topologies of ``phenoflow.generation.toys`` and the EVN of
-``phenoflow.ml.eventvars``.  Everything here is plain numpy/torch and runs
+``phenoflow.ml.event_variable``.  Everything here is plain numpy/torch and runs
 outside Snakemake; the workflow adapters call ``train_topology`` and
 ``evaluate_topology``.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 from phenoflow.analyses.eventvars.train import correlations, train_topology
 from phenoflow.generation.toys import ToySample, sample_topology, simulate
-from phenoflow.ml.eventvars import EventVariable, EVNConfig, train_event_variable
+from phenoflow.ml.event_variable import EventVariable, EVNConfig, train_event_variable
 from phenoflow.physics.variables import invariant_mass
 from phenoflow.seeds import derive_seed
 
@@ -215,16 +215,13 @@ def mass_fit_2d(
     }
 
 
-def evaluate_topology(
-    ev: EventVariable,
-    topology: str,
-    n_test: int,
-    base_seed: int,
-    fit: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Evaluate a trained variable on a fresh test set; returns (numbers, arrays for figures)."""
-    rng = np.random.default_rng(derive_seed(base_seed, "eventvars", "test", topology))
-    test = sample_topology(topology, n_test, rng)
+def _component_scores(
+    ev: EventVariable, topology: str, test: ToySample, n_test: int
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Rank correlations of V with the reference and of every component with known variables.
+
+    Returns (the numbers, V (n_test,): the first component).
+    """
     v_all = ev.transform(test.X).reshape(n_test, -1)
     v = v_all[:, 0]
     tau, rho = correlations(v, test.reference)
@@ -242,7 +239,17 @@ def evaluate_topology(
         {name: correlations(v_all[sub, j], x[sub])[0] for name, x in known.items()}
         for j in range(v_all.shape[1])
     ]
-    # calibration onto the reference mass scale, fitted on an independent prior sample
+    return result, v
+
+
+def _calibrate(
+    ev: EventVariable, topology: str, base_seed: int, test: ToySample, v: np.ndarray
+) -> tuple[Calibration, dict[str, float]]:
+    """Calibration onto the reference mass scale, fitted on an independent prior sample.
+
+    Returns (the calibration, how closely calibrated V reproduces the reference event by
+    event on the test set).
+    """
     cal_sample = sample_topology(
         topology,
         50_000,
@@ -251,15 +258,22 @@ def evaluate_topology(
     cal = Calibration.fit(
         ev.transform(cal_sample.X).reshape(len(cal_sample.X), -1)[:, 0], cal_sample.reference
     )
-    # how closely calibrated V reproduces the reference, event by event (test set)
     resid = cal(v) - test.reference
     q16, q50, q84 = np.quantile(resid, [0.16, 0.5, 0.84])
-    result["calibrated_residual"] = {
+    residual = {
         "rms": float(np.sqrt(np.mean(resid**2))),
         "median": float(q50),
         "half_width_68": float(0.5 * (q84 - q16)),
     }
+    return cal, residual
+
+
+def _calibration_curves(
+    ev: EventVariable, topology: str, cal: Calibration, rng: np.random.Generator
+) -> tuple[list[dict[str, Any]], dict[float, dict[str, np.ndarray]]]:
+    """Calibrated V at the masses of :data:`FIG2_MASSES`: (the numbers, arrays per mass)."""
     curves = {}
+    rows = []
     m_c = None if topology == "two_body" else FIG2_M_C
     for m in FIG2_MASSES:
         s = sample_topology(topology, 20_000, rng, m_A=m, m_C=m_c)
@@ -268,7 +282,7 @@ def evaluate_topology(
         expected = m if m_c is None else (m**2 - m_c**2) / m  # peak (m_bc) or endpoint (m_T, m_T2)
         feature = float(np.median(cm)) if m_c is None else float(np.quantile(cm, 0.99))
         curves[m] = {"v": vm, "reference": s.reference, "calibrated": cm}
-        result.setdefault("calibration", []).append(
+        rows.append(
             {
                 "m_A": m,
                 "m_C": m_c,
@@ -277,7 +291,13 @@ def evaluate_topology(
                 "feature": "median" if m_c is None else "99% quantile",
             }
         )
-    # mass measurement: V against the reference variable, same pseudo-data size and templates
+    return rows, curves
+
+
+def _mass_fits(
+    ev: EventVariable, topology: str, base_seed: int, fit: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Mass measurements with V and with the reference: same pseudo-data size and templates."""
     fit_rng_seed = derive_seed(base_seed, "eventvars", "massfit", topology)
     common = dict(
         topology=topology,
@@ -289,27 +309,48 @@ def evaluate_topology(
         n_template=fit["n_template"],
         bins=fit["bins"],
     )
-    result["mass_fit_v"] = mass_fit(
-        lambda X: ev.transform(X).reshape(len(X), -1)[:, 0],
-        rng=np.random.default_rng(fit_rng_seed),
-        **common,
-    )
-    result["mass_fit_reference"] = mass_fit(
-        lambda X: simulate_reference(topology, X), rng=np.random.default_rng(fit_rng_seed), **common
-    )
+    out = {
+        "mass_fit_v": mass_fit(
+            lambda X: ev.transform(X).reshape(len(X), -1)[:, 0],
+            rng=np.random.default_rng(fit_rng_seed),
+            **common,
+        ),
+        "mass_fit_reference": mass_fit(
+            lambda X: simulate_reference(topology, X),
+            rng=np.random.default_rng(fit_rng_seed),
+            **common,
+        ),
+    }
     if topology != "two_body" and fit.get("grid_2d"):
         # m_C unknown too: the realistic measurement (m_C profiled)
         common2 = {k: v for k, v in common.items() if k not in ("m_C", "grid")}
         common2.update(true_m_C=fit["m_C"], grid=fit["grid_2d"]["m_A"], d_mu=fit["grid_2d"]["d_mu"])
         seed2 = derive_seed(base_seed, "eventvars", "massfit2d", topology)
-        result["mass_fit_2d_v"] = mass_fit_2d(
+        out["mass_fit_2d_v"] = mass_fit_2d(
             lambda X: ev.transform(X).reshape(len(X), -1)[:, 0],
             rng=np.random.default_rng(seed2),
             **common2,
         )
-        result["mass_fit_2d_reference"] = mass_fit_2d(
+        out["mass_fit_2d_reference"] = mass_fit_2d(
             lambda X: simulate_reference(topology, X), rng=np.random.default_rng(seed2), **common2
         )
+    return out
+
+
+def evaluate_topology(
+    ev: EventVariable,
+    topology: str,
+    n_test: int,
+    base_seed: int,
+    fit: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Evaluate a trained variable on a fresh test set; returns (numbers, arrays for figures)."""
+    rng = np.random.default_rng(derive_seed(base_seed, "eventvars", "test", topology))
+    test = sample_topology(topology, n_test, rng)
+    result, v = _component_scores(ev, topology, test, n_test)
+    cal, result["calibrated_residual"] = _calibrate(ev, topology, base_seed, test, v)
+    result["calibration"], curves = _calibration_curves(ev, topology, cal, rng)
+    result.update(_mass_fits(ev, topology, base_seed, fit))
     result["information"] = information_check(
         ev, topology, base_seed, n=int(fit.get("info_events", 200_000))
     )

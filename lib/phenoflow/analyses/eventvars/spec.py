@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from phenoflow.spec import Spec, SpecError
 
 if TYPE_CHECKING:
-    from phenoflow.ml.eventvars import EVNConfig
+    from phenoflow.ml.event_variable import EVNConfig
 
 
 def _topology(config: Mapping[str, Any], topology: str) -> str:
@@ -56,7 +56,7 @@ class TrainEventVariableSpec(Spec):
         )
 
     def evn_config(self) -> EVNConfig:
-        from phenoflow.ml.eventvars import EVNConfig
+        from phenoflow.ml.event_variable import EVNConfig
 
         return EVNConfig(
             d_v=self.d_v,

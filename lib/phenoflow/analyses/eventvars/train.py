@@ -10,7 +10,12 @@ import numpy as np
 from scipy import stats
 
 from phenoflow.generation.toys import sample_topology
-from phenoflow.ml.eventvars import EventVariable, EVNConfig, TrainingProgress, train_event_variable
+from phenoflow.ml.event_variable import (
+    EventVariable,
+    EVNConfig,
+    TrainingProgress,
+    train_event_variable,
+)
 from phenoflow.seeds import derive_seed
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from phenoflow.integrate import integrate
+from phenoflow.integrate import Events, integrate
 from phenoflow.summary import metric
 
 log = logging.getLogger(__name__)
@@ -176,19 +176,12 @@ def _hist(values: np.ndarray, weights: np.ndarray, edges: np.ndarray, norm: floa
     return h, e
 
 
-def drell_yan_check(spec: Mapping[str, Any], seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Drell-Yan: Pythia cross-check, unweighted events against quadrature, VEGAS+ side by side.
-
-    Returns (JSON-serialisable check, arrays for the events file and the figures).
-    """
+def _pythia_windows(
+    spec: Mapping[str, Any], dy: Any, n_calls: int, seed: int
+) -> list[dict[str, Any]]:
+    """The total without lepton cuts against Pythia's sigma_gen, window by window."""
     from phenoflow.physics.drell_yan import PYTHIA_SEED_MAX, Cuts, DrellYan, pythia_sigma
 
-    t0 = time.perf_counter()
-    dy = drell_yan_model(spec)
-    n_calls = int(spec["n_calls"])
-    out: dict[str, Any] = {"cuts": {k: spec[k] for k in ("m_min", "m_max", "pt_min", "eta_max")}}
-
-    # 1. the total without lepton cuts against Pythia's sigma_gen, window by window
     checks = []
     for lo, hi in spec["pythia_windows"]:
         window = DrellYan(cuts=Cuts.window(lo, hi), pdf=dy.pdf)
@@ -208,16 +201,34 @@ def drell_yan_check(spec: Mapping[str, Any], seed: int) -> tuple[dict[str, Any],
         )
         log.info("Drell-Yan %g-%g GeV: ours %.5g +- %.2g pb, Pythia %.5g +- %.2g pb", lo, hi,
                  ours.mean, ours.sdev, sig, err)  # fmt: skip
-    out["pythia"] = checks
+    return checks
 
-    # 2. with lepton cuts: lestrat against VEGAS+ at equal calls (error, unweighting)
+
+@dataclass(frozen=True)
+class _DrellYanSamples:
+    """Unweighted Drell-Yan events (plain and with a zoomed tail) as physical variables."""
+
+    events: Events
+    zoomed: Events
+    plain_vars: tuple[np.ndarray, ...]  # (m, y, cos theta*, ...) of ``events``
+    zoomed_vars: tuple[np.ndarray, ...]
+
+
+def _with_cuts(
+    spec: Mapping[str, Any], dy: Any, n_calls: int, seed: int
+) -> tuple[dict[str, Any], _DrellYanSamples]:
+    """With lepton cuts: lestrat against VEGAS+ at equal calls (error, unweighting).
+
+    Also draws the events for the distributions: a plain sample and one with the tail
+    ``m_ee > zoom.m_min`` oversampled by ``zoom.factor``.
+    """
     exact = dy.sigma_total()
     res = integrate(dy.integrand, dy.bounds, n_calls, "lestrat", seed=seed)
     veg = integrate(dy.integrand, dy.bounds, n_calls, "vegas", seed=seed)
     n_events = int(spec["unweighted_events"])
     events = res.model.generate(n_events, seed=seed)
     vu = vegas_unweighting(dy.integrand, dy.bounds, n_calls, events.n_calls, seed)
-    out["with_cuts"] = {
+    with_cuts = {
         "exact_pb": exact,
         "lestrat": {"mean": res.mean, "sdev": res.sdev, "n_calls": res.n_calls,
                     "pull": (res.mean - exact) / res.sdev, "wall_s": res.wall_s,
@@ -227,22 +238,24 @@ def drell_yan_check(spec: Mapping[str, Any], seed: int) -> tuple[dict[str, Any],
                   "pull": (veg.mean - exact) / veg.sdev, "wall_s": veg.wall_s,
                   "unweighting_efficiency": vu["efficiency"]},
     }  # fmt: skip
-
-    # 3. a zoomed sample of the tail: m_ee > zoom.m_min oversampled by zoom.factor
     z = spec["zoom"]
 
     def in_tail(u: np.ndarray) -> np.ndarray:
         return dy.to_physical(u)[0] > z["m_min"]
 
     zoomed = res.model.generate(n_events, seed=seed + 1, zoom=in_tail, zoom_factor=z["factor"])
+    samples = _DrellYanSamples(
+        events, zoomed, tuple(dy.to_physical(events.x)), tuple(dy.to_physical(zoomed.x))
+    )
+    return with_cuts, samples
 
-    # 4. distributions from the events against quadrature
-    m_edges = np.geomspace(spec["m_min"], spec["m_max"], 41)
-    m0, y0, c0, _ = dy.to_physical(events.x)
-    m1, y1, c1, _ = dy.to_physical(zoomed.x)
-    h0, e0 = _hist(m0, events.weights, m_edges, events.norm)
-    h1, e1 = _hist(m1, zoomed.weights, m_edges, zoomed.norm)
-    ref_m = dy.sigma_bins(m_edges)
+
+def _afb(
+    dy: Any, spec: Mapping[str, Any], smp: _DrellYanSamples
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A_FB(m) from the zoomed events: (edges, A_FB, its error, quadrature)."""
+    zoomed = smp.zoomed
+    m1, _, c1, _ = smp.zoomed_vars
     afb_edges = np.array(spec["afb_edges"], dtype=float)
     f1, _ = _hist(m1[c1 > 0], zoomed.weights[c1 > 0], afb_edges, zoomed.norm)
     b1, _ = _hist(m1[c1 < 0], zoomed.weights[c1 < 0], afb_edges, zoomed.norm)
@@ -251,33 +264,56 @@ def drell_yan_check(spec: Mapping[str, Any], seed: int) -> tuple[dict[str, Any],
     afb = (f1 - b1) / (f1 + b1)
     # error of (F - B) / (F + B) with independent F, B: 2 sqrt(B^2 var F + F^2 var B) / (F + B)^2
     afb_err = 2.0 * np.sqrt(b1**2 * fw + f1**2 * bw) / (f1 + b1) ** 2
-    ref_afb = dy.afb(afb_edges)
+    return afb_edges, afb, afb_err, dy.afb(afb_edges)
+
+
+def _cos_windows(dy: Any, spec: Mapping[str, Any], smp: _DrellYanSamples) -> list[dict[str, Any]]:
+    """cos theta* histograms in mass windows (from the zoomed sample above zoom.m_min)."""
+    m0, _, c0, _ = smp.plain_vars
+    m1, _, c1, _ = smp.zoomed_vars
     cos_edges = np.linspace(-1.0, 1.0, 21)
-    cos_windows = spec["cos_windows"]
     cos = []
-    for lo, hi in cos_windows:
-        sample, mm, cc = (events, m0, c0) if lo < z["m_min"] else (zoomed, m1, c1)
+    for lo, hi in spec["cos_windows"]:
+        sample, mm, cc = (
+            (smp.events, m0, c0) if lo < spec["zoom"]["m_min"] else (smp.zoomed, m1, c1)
+        )
         sel = (mm > lo) & (mm < hi)
         h, e = _hist(cc[sel], sample.weights[sel], cos_edges, sample.norm)
         ref = np.array([dy.sigma_bins([lo, hi], a, b)[0] for a, b in itertools.pairwise(cos_edges)])
         cos.append({"window_gev": [lo, hi], "events": h, "errors": e, "quadrature": ref})
+    return cos
 
-    def chi2(h: np.ndarray, e: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
-        ok = e > 0
-        return float(np.sum(((h[ok] - ref[ok]) / e[ok]) ** 2)), int(np.count_nonzero(ok))
 
-    out["distributions"] = {
-        "mass_chi2_ndf": chi2(h0, e0, ref_m),
-        "mass_zoomed_chi2_ndf": chi2(h1, e1, ref_m),
-        "afb_chi2_ndf": chi2(afb, afb_err, ref_afb),
-        "cos_chi2_ndf": [chi2(c["events"], c["errors"], c["quadrature"]) for c in cos],
+def _chi2(h: np.ndarray, e: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
+    ok = e > 0
+    return float(np.sum(((h[ok] - ref[ok]) / e[ok]) ** 2)), int(np.count_nonzero(ok))
+
+
+def _distributions(
+    dy: Any, spec: Mapping[str, Any], smp: _DrellYanSamples
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Distributions from the events against quadrature: (numbers, arrays)."""
+    z = spec["zoom"]
+    events, zoomed = smp.events, smp.zoomed
+    m0, y0, c0, _ = smp.plain_vars
+    m1, y1, c1, _ = smp.zoomed_vars
+    m_edges = np.geomspace(spec["m_min"], spec["m_max"], 41)
+    h0, e0 = _hist(m0, events.weights, m_edges, events.norm)
+    h1, e1 = _hist(m1, zoomed.weights, m_edges, zoomed.norm)
+    ref_m = dy.sigma_bins(m_edges)
+    afb_edges, afb, afb_err, ref_afb = _afb(dy, spec, smp)
+    cos = _cos_windows(dy, spec, smp)
+    numbers = {
+        "mass_chi2_ndf": _chi2(h0, e0, ref_m),
+        "mass_zoomed_chi2_ndf": _chi2(h1, e1, ref_m),
+        "afb_chi2_ndf": _chi2(afb, afb_err, ref_afb),
+        "cos_chi2_ndf": [_chi2(c["events"], c["errors"], c["quadrature"]) for c in cos],
         "zoom": {"m_min": z["m_min"], "factor": z["factor"],
                  "tail_events_plain": int(np.count_nonzero(m0 > z["m_min"])),
                  "tail_events_zoomed": int(np.count_nonzero(m1 > z["m_min"]))},
         "afb": {"edges": afb_edges.tolist(), "events": afb.tolist(), "errors": afb_err.tolist(),
                 "quadrature": ref_afb.tolist()},
     }  # fmt: skip
-    out["wall_s"] = time.perf_counter() - t0
     arrays = {
         "events": {"m": m0, "y": y0, "cos_theta": c0, "weight": events.weights},
         "zoomed": {"m": m1, "y": y1, "cos_theta": c1, "weight": zoomed.weights},
@@ -285,6 +321,22 @@ def drell_yan_check(spec: Mapping[str, Any], seed: int) -> tuple[dict[str, Any],
         "cos": cos,
         "afb": {"edges": afb_edges, "events": afb, "errors": afb_err, "quadrature": ref_afb},
     }
+    return numbers, arrays
+
+
+def drell_yan_check(spec: Mapping[str, Any], seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Drell-Yan: Pythia cross-check, unweighted events against quadrature, VEGAS+ side by side.
+
+    Returns (JSON-serialisable check, arrays for the events file and the figures).
+    """
+    t0 = time.perf_counter()
+    dy = drell_yan_model(spec)
+    n_calls = int(spec["n_calls"])
+    out: dict[str, Any] = {"cuts": {k: spec[k] for k in ("m_min", "m_max", "pt_min", "eta_max")}}
+    out["pythia"] = _pythia_windows(spec, dy, n_calls, seed)
+    out["with_cuts"], samples = _with_cuts(spec, dy, n_calls, seed)
+    out["distributions"], arrays = _distributions(dy, spec, samples)
+    out["wall_s"] = time.perf_counter() - t0
     return out, arrays
 
 

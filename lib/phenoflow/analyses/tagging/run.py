@@ -22,11 +22,12 @@ from torch import nn
 from phenoflow.ml import metrics
 from phenoflow.ml.data import load_tagging_split, substructure_column
 from phenoflow.ml.device import pick_device
+from phenoflow.ml.models import TAGGER_NAMES, build_tagger
 from phenoflow.ml.train import TrainConfig, predict, train_classifier
 
 log = logging.getLogger(__name__)
 
-DEEP_MODELS = ("mixer", "part", "deepsets")
+DEEP_MODELS = TAGGER_NAMES
 BASELINE_FEATURES = ("sd_mass", "tau32")
 
 
@@ -40,19 +41,9 @@ def parse_key(key: str) -> tuple[str, str | None]:
 
 def build_model(name: str, options: Mapping[str, Any]) -> nn.Module:
     """A freshly initialised tagger (call torch.manual_seed first for reproducibility)."""
-    if name == "mixer":
-        from phenoflow.ml.models.mixer import make_mixer
-
-        return make_mixer(**options)
-    if name == "part":
-        from phenoflow.ml.models.part import make_part
-
-        return make_part(**options)
-    if name == "deepsets":
-        from phenoflow.ml.models.deepsets import make_deepsets
-
-        return make_deepsets(**options)
-    raise ValueError(f"unknown deep model {name!r}; expected one of {DEEP_MODELS}")
+    if name not in DEEP_MODELS:
+        raise ValueError(f"unknown deep model {name!r}; expected one of {DEEP_MODELS}")
+    return build_tagger(name, **options)
 
 
 def n_parameters(model: nn.Module) -> int:

@@ -16,15 +16,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-
-def _mlp(n_in: int, sizes: Sequence[int], final_activation: bool) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, width in enumerate(sizes):
-        layers.append(nn.Linear(n_in, width))
-        if i < len(sizes) - 1 or final_activation:
-            layers.append(nn.ReLU())
-        n_in = width
-    return nn.Sequential(*layers)
+from phenoflow.ml.models.mlp import mlp
 
 
 class DeepSets(nn.Module):
@@ -35,8 +27,8 @@ class DeepSets(nn.Module):
         if not phi_sizes:
             raise ValueError("phi_sizes must name at least one layer width")
         self.n_features = n_features
-        self.phi = _mlp(n_features, phi_sizes, final_activation=True)
-        self.f = _mlp(phi_sizes[-1], [*f_sizes, 1], final_activation=False)
+        self.phi = mlp(n_features, phi_sizes, activation=nn.ReLU, final_activation=True)
+        self.f = mlp(phi_sizes[-1], [*f_sizes, 1], activation=nn.ReLU)
 
     def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Logits for a batch of jets.

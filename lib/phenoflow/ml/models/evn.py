@@ -12,26 +12,19 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from phenoflow.ml.models.mlp import mlp
+
 EVN_HIDDEN = (128, 64, 64, 64, 32)
 AUX_HIDDEN = (16, 16, 16)
 
 
-def _mlp(n_in: int, hidden: Sequence[int], n_out: int) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for width in hidden:
-        layers += [nn.Linear(n_in, width), nn.ReLU()]
-        n_in = width
-    layers.append(nn.Linear(n_in, n_out))
-    return nn.Sequential(*layers)
-
-
 def make_evn(n_inputs: int, d_v: int = 1, hidden: Sequence[int] = EVN_HIDDEN) -> nn.Sequential:
     """The event-variable network: (n, n_inputs) -> (n, d_v)."""
-    return _mlp(n_inputs, hidden, d_v)
+    return mlp(n_inputs, (*hidden, d_v), activation=nn.ReLU)
 
 
 def make_aux_classifier(
     d_v: int, n_theta: int, hidden: Sequence[int] = AUX_HIDDEN
 ) -> nn.Sequential:
     """The auxiliary classifier: (n, d_v + n_theta) -> (n, 1) logits."""
-    return _mlp(d_v + n_theta, hidden, 1)
+    return mlp(d_v + n_theta, (*hidden, 1), activation=nn.ReLU)

@@ -54,18 +54,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from phenoflow.ml.models.mlp import mlp
+
 REQUIRED_KEYS = ("features", "mask", "subjet_features", "subjet_mask")
 
 
 def _mlp(n_in: int, n_hidden: int, n_out: int, dropout: float) -> nn.Sequential:
     """Two-layer GELU MLP acting on the last axis: (..., n_in) -> (..., n_out)."""
-    return nn.Sequential(
-        nn.Linear(n_in, n_hidden),
-        nn.GELU(),
-        nn.Dropout(dropout),
-        nn.Linear(n_hidden, n_out),
-        nn.Dropout(dropout),
-    )
+    return mlp(n_in, (n_hidden, n_out), activation=nn.GELU, dropout=dropout, final_dropout=True)
 
 
 def _masked_mean(x: Tensor, mask: Tensor) -> Tensor:
@@ -208,9 +204,7 @@ class MixerTagger(nn.Module):
         self.subjet_to_particle = CrossAttention(dim, n_heads, dropout)
         self.particle_norm = nn.LayerNorm(dim)
         self.subjet_norm = nn.LayerNorm(dim)
-        self.head = nn.Sequential(
-            nn.Linear(3 * dim, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, 1)
-        )
+        self.head = mlp(3 * dim, (dim, 1), activation=nn.GELU, dropout=dropout)
 
     def forward(self, inputs: dict[str, Tensor]) -> Tensor:
         """inputs: the common tagger dict (see module docstring) -> (B,) logits."""

@@ -41,6 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from phenoflow.ml.models.mlp import mlp
+
 PAIR_EPS = 1e-8  # log clamp of the interaction features, as in the reference
 N_PAIR_FEATURES = 4
 
@@ -106,14 +108,16 @@ class _Embed(nn.Module):
     def __init__(self, n_features: int, dims: Sequence[int]) -> None:
         super().__init__()
         self.input_bn = nn.BatchNorm1d(n_features)
-        layers: list[nn.Module] = []
-        for dim in dims:
-            layers += [nn.LayerNorm(n_features), nn.Linear(n_features, dim), nn.GELU()]
-            n_features = dim
-        self.embed = nn.Sequential(*layers)
+        self.embed = mlp(
+            n_features, dims, activation=nn.GELU, final_activation=True, norm=nn.LayerNorm
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.embed(self.input_bn(x))
+
+
+def _pointwise_conv(n_in: int, n_out: int) -> nn.Conv1d:
+    return nn.Conv1d(n_in, n_out, 1)
 
 
 class _PairEmbed(nn.Module):
@@ -122,11 +126,16 @@ class _PairEmbed(nn.Module):
     def __init__(self, dims: Sequence[int]) -> None:
         super().__init__()
         n_in = N_PAIR_FEATURES
-        layers: list[nn.Module] = [nn.BatchNorm1d(n_in)]
-        for dim in dims:
-            layers += [nn.Conv1d(n_in, dim, 1), nn.BatchNorm1d(dim), nn.GELU()]
-            n_in = dim
-        self.embed = nn.Sequential(*layers)
+        self.embed = mlp(
+            n_in,
+            dims,
+            activation=nn.GELU,
+            final_activation=True,
+            layer=_pointwise_conv,
+            norm=nn.BatchNorm1d,
+            norm_position="after",
+            head=[nn.BatchNorm1d(n_in)],
+        )
 
     def forward(self, u: Tensor) -> Tensor:
         # a pointwise Conv1d is a linear map per pair; applied to (M, C) rows it is the same

@@ -149,6 +149,130 @@ def _pair_loss(
     return nn.functional.binary_cross_entropy_with_logits(logits, target)
 
 
+@dataclass
+class _Split:
+    """Standardised, shuffled training and validation tensors (float32, on the device)."""
+
+    x_tr: torch.Tensor
+    t_tr: torch.Tensor
+    x_val: torch.Tensor
+    t_val: torch.Tensor
+    x_mean: np.ndarray
+    x_std: np.ndarray
+
+
+def _split(
+    X: np.ndarray, theta: np.ndarray, config: EVNConfig, rng: np.random.Generator, device: Any
+) -> _Split:
+    """Shuffle with ``rng``, standardise, and cut off the first events for validation."""
+    n_val = round(config.val_fraction * len(X))
+    if len(X) - n_val < config.batch_size:
+        raise ValueError(
+            f"{len(X) - n_val} training events are fewer than one batch of {config.batch_size}"
+        )
+    order = rng.permutation(len(X))
+    x_mean, x_std = X.mean(axis=0), X.std(axis=0) + 1e-12
+    t_mean, t_std = theta.mean(axis=0), theta.std(axis=0) + 1e-12
+    xs = torch.as_tensor((X[order] - x_mean) / x_std, dtype=torch.float32, device=device)
+    ts = torch.as_tensor((theta[order] - t_mean) / t_std, dtype=torch.float32, device=device)
+    return _Split(xs[n_val:], ts[n_val:], xs[:n_val], ts[:n_val], x_mean, x_std)
+
+
+@dataclass
+class _Networks:
+    """The EVN, the auxiliary classifier, their optimiser and learning-rate schedule."""
+
+    evn: nn.Module
+    aux: nn.Module
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LRScheduler | None
+
+    def train(self, mode: bool = True) -> None:
+        self.evn.train(mode)
+        self.aux.train(mode)
+
+
+def _networks(n_x: int, n_theta: int, n_train: int, config: EVNConfig, device: Any) -> _Networks:
+    """Build the networks (EVN first: the order of initialisation draws) and the optimiser."""
+    evn = make_evn(n_x, config.d_v, config.hidden).to(device)
+    aux = make_aux_classifier(config.d_v, n_theta, config.aux_hidden).to(device)
+    opt = torch.optim.Adam([*evn.parameters(), *aux.parameters()], lr=config.learning_rate)
+    if config.lr_schedule not in ("cosine", "constant"):
+        raise ValueError(
+            f"unknown lr_schedule {config.lr_schedule!r}; expected 'cosine' or 'constant'"
+        )
+    steps_per_epoch = (n_train - config.batch_size) // config.batch_size + 1
+    sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
+        if config.lr_schedule == "cosine"
+        else None
+    )
+    return _Networks(evn, aux, opt, sched)
+
+
+def _train_epoch(
+    nets: _Networks, data: _Split, batch_size: int, gen: torch.Generator, device: Any
+) -> tuple[float, int]:
+    """One pass over the training events in a random order: (summed loss, batches)."""
+    nets.train()
+    perm = torch.randperm(len(data.x_tr), generator=gen).to(device)
+    total, n_batches = 0.0, 0
+    for i in range(0, len(perm) - batch_size + 1, batch_size):
+        idx = perm[i : i + batch_size]
+        loss = _pair_loss(nets.evn, nets.aux, data.x_tr[idx], data.t_tr[idx], gen)
+        nets.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nets.opt.step()
+        if nets.sched is not None:
+            nets.sched.step()
+        total += float(loss.detach())
+        n_batches += 1
+    return total, n_batches
+
+
+def _val_loss(nets: _Networks, data: _Split, seed: int, train_loss: float) -> float:
+    """Mean loss over the validation events (``train_loss`` when there are none)."""
+    nets.train(False)
+    x_val, t_val = data.x_val, data.t_val
+    with torch.no_grad():
+        vgen = torch.Generator().manual_seed(seed + 1)  # same class-0 pairs every epoch
+        if not len(x_val):
+            return train_loss
+        return float(
+            np.mean(
+                [
+                    float(
+                        _pair_loss(
+                            nets.evn, nets.aux, x_val[i : i + 8192], t_val[i : i + 8192], vgen
+                        )
+                    )
+                    for i in range(0, max(len(x_val), 1), 8192)
+                ]
+            )
+        )
+
+
+@dataclass
+class _Best:
+    """Early stopping: the best validation loss, its EVN weights, epochs since."""
+
+    loss: float = float("inf")
+    state: dict[str, torch.Tensor] | None = None
+    stale: int = 0
+
+    def update(self, val: float, evn: nn.Module, patience: int) -> bool:
+        """Record an epoch's validation loss; True when training should stop."""
+        if val < self.loss - 1e-6:
+            self.loss, self.stale = val, 0
+            self.state = {k: v.detach().cpu().clone() for k, v in evn.state_dict().items()}
+            return False
+        self.stale += 1
+        if self.stale >= patience:
+            log.info("early stop: no better validation loss for %d epochs", self.stale)
+            return True
+        return False
+
+
 def train_event_variable(
     data: tuple[np.ndarray, np.ndarray] | Iterable[tuple[np.ndarray, np.ndarray]],
     config: EVNConfig = EVNConfig(),
@@ -164,75 +288,21 @@ def train_event_variable(
     device = pick_device(config.device)
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    n_val = round(config.val_fraction * len(X))
-    if len(X) - n_val < config.batch_size:
-        raise ValueError(
-            f"{len(X) - n_val} training events are fewer than one batch of {config.batch_size}"
-        )
-    order = rng.permutation(len(X))
-    x_mean, x_std = X.mean(axis=0), X.std(axis=0) + 1e-12
-    t_mean, t_std = theta.mean(axis=0), theta.std(axis=0) + 1e-12
-    xs = torch.as_tensor((X[order] - x_mean) / x_std, dtype=torch.float32, device=device)
-    ts = torch.as_tensor((theta[order] - t_mean) / t_std, dtype=torch.float32, device=device)
-    x_val, t_val, x_tr, t_tr = xs[:n_val], ts[:n_val], xs[n_val:], ts[n_val:]
-
-    evn = make_evn(X.shape[1], config.d_v, config.hidden).to(device)
-    aux = make_aux_classifier(config.d_v, theta.shape[1], config.aux_hidden).to(device)
-    opt = torch.optim.Adam([*evn.parameters(), *aux.parameters()], lr=config.learning_rate)
-    if config.lr_schedule not in ("cosine", "constant"):
-        raise ValueError(
-            f"unknown lr_schedule {config.lr_schedule!r}; expected 'cosine' or 'constant'"
-        )
-    steps_per_epoch = (len(x_tr) - config.batch_size) // config.batch_size + 1
-    sched = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
-        if config.lr_schedule == "cosine"
-        else None
-    )
+    split = _split(X, theta, config, np.random.default_rng(config.seed), device)
+    nets = _networks(X.shape[1], theta.shape[1], len(split.x_tr), config, device)
     history: dict[str, Any] = {
         "train_loss": [],
         "val_loss": [],
         "device": str(device),
         "config": asdict(config),
     }
-    best, best_state, stale = float("inf"), None, 0
+    best = _Best()
     start = time.perf_counter()
     n_seen = 0
     for epoch in range(config.epochs):
-        evn.train()
-        aux.train()
-        perm = torch.randperm(len(x_tr), generator=gen).to(device)
-        total, n_batches = 0.0, 0
-        for i in range(0, len(perm) - config.batch_size + 1, config.batch_size):
-            idx = perm[i : i + config.batch_size]
-            loss = _pair_loss(evn, aux, x_tr[idx], t_tr[idx], gen)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            total += float(loss.detach())
-            n_batches += 1
+        total, n_batches = _train_epoch(nets, split, config.batch_size, gen, device)
         n_seen += n_batches * config.batch_size
-        evn.eval()
-        aux.eval()
-        with torch.no_grad():
-            vgen = torch.Generator().manual_seed(config.seed + 1)  # same class-0 pairs every epoch
-            val = (
-                float(
-                    np.mean(
-                        [
-                            float(
-                                _pair_loss(evn, aux, x_val[i : i + 8192], t_val[i : i + 8192], vgen)
-                            )
-                            for i in range(0, max(len(x_val), 1), 8192)
-                        ]
-                    )
-                )
-                if n_val
-                else total / n_batches
-            )
+        val = _val_loss(nets, split, config.seed, total / n_batches)
         elapsed = time.perf_counter() - start
         history["train_loss"].append(total / n_batches)
         history["val_loss"].append(val)
@@ -249,25 +319,19 @@ def train_event_variable(
         )
         if callback is not None:
             callback(progress)
-        if val < best - 1e-6:
-            best, stale = val, 0
-            best_state = {k: v.detach().cpu().clone() for k, v in evn.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= config.patience:
-                log.info("early stop: no better validation loss for %d epochs", stale)
-                break
+        if best.update(val, nets.evn, config.patience):
+            break
     history["wall_s"] = time.perf_counter() - start
     history["events_per_s"] = n_seen / history["wall_s"]
     history["epochs_run"] = len(history["train_loss"])
-    history["best_val_loss"] = best
-    evn = evn.cpu()
-    if best_state is not None:
-        evn.load_state_dict(best_state)
+    history["best_val_loss"] = best.loss
+    evn = nets.evn.cpu()
+    if best.state is not None:
+        evn.load_state_dict(best.state)
     info = {
         "n_inputs": X.shape[1],
         "d_v": config.d_v,
         "hidden": list(config.hidden),
         "n_theta": theta.shape[1],
     }
-    return EventVariable(evn, x_mean, x_std, np.ones(config.d_v), info), history
+    return EventVariable(evn, split.x_mean, split.x_std, np.ones(config.d_v), info), history
