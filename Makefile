@@ -37,8 +37,12 @@ format: env
 	$(BIN)/ruff format lib tests workflow_scripts
 	$(BIN)/ruff check --fix lib tests workflow_scripts
 
-report: run
-	$(SNAKEMAKE) --cores 1 --report results/report.html
+# The report only gathers what a run made (figures, captions, provenance): it
+# runs no job itself, so it does not depend on `run`.  Run first with the same
+# config (`make run`, or `make paper` then `make report CONFIG=config/paper.yaml`);
+# Snakemake refuses to report while outputs of the DAG are missing.
+report: env
+	$(SNAKEMAKE) --cores 1 $(if $(CONFIG),--configfile $(CONFIG)) --report results/report.html
 	@echo "report: results/report.html"
 
 paper: env
