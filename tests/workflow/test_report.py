@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import base64
+import json
 
 import pytest
 
@@ -13,20 +14,35 @@ pytestmark = pytest.mark.workflow
 
 @pytest.fixture(scope="module")
 def report_html(tiny):
-    # a pure HTML report (not .zip) embeds each result as a data URI, keyed by its path
     smk(tiny, *TEST, "--report", "report.html", cores=1)
     return (tiny / "report.html").read_text(encoding="utf-8")
 
 
+def _entry(html: str, path: str) -> dict:
+    """The report's record of one result file.
+
+    A pure HTML report (not ``.zip``) holds a JSON object per result, keyed by its
+    path, with the rendered caption and the file itself as a base64 data URI.
+    """
+    key = json.dumps(path) + ": "
+    at = html.find(key)
+    assert at >= 0, f"{path} is not in the report"
+    entry, _ = json.JSONDecoder().raw_decode(html, at + len(key))
+    return entry
+
+
 def test_every_figure_is_in_the_report(tiny, report_html):
-    figures = sorted(p.relative_to(tiny).as_posix() for p in tiny.glob("results/**/figures/*.png"))
+    figures = sorted(tiny.glob("results/**/figures/*.png"))
     assert len(figures) >= 10
-    missing = [f for f in figures if f not in report_html]
-    assert not missing, f"figures made by the run but absent from the report: {missing}"
+    for fig in figures:
+        entry = _entry(report_html, fig.relative_to(tiny).as_posix())
+        head, _, data = entry["data_uri"].partition(";base64,")
+        assert head.startswith("data:image/png;"), head
+        assert base64.b64decode(data) == fig.read_bytes(), f"{fig.name}: embedded image differs"
+        assert entry["caption"].strip(), f"{fig.name}: no caption"
 
 
-def test_figures_are_embedded_with_captions(tiny, report_html):
-    n_figures = len(list(tiny.glob("results/**/figures/*.png")))
-    assert len(re.findall(r"data:image/png;base64,", report_html)) >= n_figures
-    # a caption from rules/report/ rendered into the report
-    assert "fine-tuning integrand" in report_html
+def test_integration_captions_are_rendered(report_html):
+    entry = _entry(report_html, "results/integration/figures/strata_fine_tuning_2d.png")
+    assert "fine-tuning integrand" in entry["caption"]
+    assert entry["caption"].startswith("<p>")  # reStructuredText rendered to HTML
