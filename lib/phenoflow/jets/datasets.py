@@ -118,7 +118,15 @@ def build_dataset(
     return card
 
 
-def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
+def _build(
+    task: str,
+    inputs: Mapping[str, Sequence[str | os.PathLike[str]]],
+    labels: Mapping[str, int],
+    fractions: Sequence[float],
+    out: Path,
+    seed: int,
+    cuts: Mapping[str, Any],
+) -> dict[str, Any]:
     files = [(proc, Path(f)) for proc, fs in inputs.items() for f in fs]
     if not files:
         raise ValueError(f"dataset {task!r}: no jet files given")
@@ -189,7 +197,7 @@ def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
             )
     filled = np.zeros(len(SPLITS), dtype=np.int64)
     proc_index = {p: i for i, p in enumerate(processes)}
-    class_counts = {name: {} for name in SPLITS}
+    class_counts: dict[str, dict[str, int]] = {name: {} for name in SPLITS}
     for proc, path, split in per_file:
         if not len(split):
             continue
@@ -223,7 +231,15 @@ def _n_max(path: Path) -> int:
 
 
 def _card(
-    task, processes, proc_index, class_counts, fractions, shapes, algorithms, cuts, files
+    task: str,
+    processes: Mapping[str, Mapping[str, Any]],
+    proc_index: Mapping[str, int],
+    class_counts: Mapping[str, Mapping[str, int]],
+    fractions: Sequence[float],
+    shapes: Mapping[str, tuple[int, ...]],
+    algorithms: Sequence[str],
+    cuts: Mapping[str, Any],
+    files: Sequence[tuple[str, Path]],
 ) -> dict[str, Any]:
     procs = {}
     for name, p in processes.items():

@@ -456,7 +456,7 @@ def train_classifier(
 def _checkpoint_dict(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scheduler: torch.optim.lr_scheduler.LambdaLR,
     scaler: torch.amp.GradScaler | None,
     rng: np.random.Generator,
     state: Mapping[str, Any],
@@ -490,7 +490,7 @@ def _resume(
     path: Path,
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scheduler: torch.optim.lr_scheduler.LambdaLR,
     scaler: torch.amp.GradScaler | None,
     rng: np.random.Generator,
     config: TrainConfig,
