@@ -9,7 +9,7 @@ STAMP   = $(VENV)/.installed
 # jobs started by Snakemake find the venv's python first
 SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake
 
-.PHONY: env run test test-fast lint format report paper docs bench clean
+.PHONY: env run test test-fast lint typecheck format report paper docs bench clean
 
 env: $(STAMP)
 
@@ -28,17 +28,28 @@ test: env
 test-fast: env
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not slow and not workflow"
 
+# static checks, run by CI before the tests (.ci/run); `make format` fixes what it can
 lint: env
 	$(BIN)/ruff check lib tests workflow_scripts
 	$(BIN)/ruff format --check lib tests workflow_scripts
+	$(BIN)/snakefmt --check Snakefile rules/
 	$(SNAKEMAKE) --lint --cores 1
+
+# mypy on the library (settings in pyproject.toml, [tool.mypy])
+typecheck: env
+	$(BIN)/mypy lib/phenoflow
 
 format: env
 	$(BIN)/ruff format lib tests workflow_scripts
 	$(BIN)/ruff check --fix lib tests workflow_scripts
+	$(BIN)/snakefmt Snakefile rules/
 
-report: run
-	$(SNAKEMAKE) --cores 1 --report results/report.html
+# The report only gathers what a run made (figures, captions, provenance): it
+# runs no job itself, so it does not depend on `run`.  Run first with the same
+# config (`make run`, or `make paper` then `make report CONFIG=config/paper.yaml`);
+# Snakemake refuses to report while outputs of the DAG are missing.
+report: env
+	$(SNAKEMAKE) --cores 1 $(if $(CONFIG),--configfile $(CONFIG)) --report results/report.html
 	@echo "report: results/report.html"
 
 paper: env

@@ -12,6 +12,13 @@ from tests.workflow.helpers import copy_workflow, smk, write_override
 
 pytestmark = pytest.mark.workflow
 
+# stages these tests do not look at, switched off so that no toy scan or integration runs
+ONLY_EVENTS = {
+    "eventvars": {"topologies": []},
+    "scan": {"objectives": [], "smote": {"seeds": []}},
+    "integration": {"integrands": []},
+}
+
 
 @pytest.fixture
 def wd(tmp_path):
@@ -54,7 +61,7 @@ def test_invalid_pythia_setting(wd):
         "bad.yaml",
         {
             "run": {"processes": ["zmumu_ee"]},
-            "eventvars": {"topologies": []},
+            **ONLY_EVENTS,
             "processes": {
                 "zmumu_ee": {
                     "settings": [
@@ -128,7 +135,7 @@ def test_import_root_workflow(wd):
         "import.yaml",
         {
             "run": {"processes": ["ext"]},
-            "eventvars": {"topologies": []},
+            **ONLY_EVENTS,
             "import_root": {"ext": {"files": ["data/ext0.root", "data/ext1.root"], **IMPORT}},
         },
     )
@@ -149,7 +156,7 @@ def test_corrupt_root_import(wd):
         "import.yaml",
         {
             "run": {"processes": ["ext"]},
-            "eventvars": {"topologies": []},
+            **ONLY_EVENTS,
             "import_root": {"ext": {"files": ["data/ext0.root"], **IMPORT}},
         },
     )

@@ -5,7 +5,9 @@ apt-get needed; otherwise every test here is skipped and pytest -ra says
 why), starts munged, slurmctld and slurmd on loopback, runs config/test.yaml
 with ``--workflow-profile profiles/slurm`` while cancelling one running
 generation job with ``scancel`` (the profile's ``retries`` must resubmit
-it), and stops the daemons by process id.
+it), and stops the daemons by process id.  The outputs are compared with the
+session's local run of the same config (the ``tiny`` fixture), so config/test.yaml
+is kept to the smallest run that has a job of every rule it can reach.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 import torch
 import uproot
 
-from tests.workflow.helpers import ROOT, TEST, copy_workflow, env
+from tests.workflow.helpers import ROOT, TEST, copy_workflow, env, planned_jobs, smk
 from tests.workflow.slurm_cluster import SlurmCluster, ensure_installed
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
@@ -156,6 +158,16 @@ def test_every_job_ran_as_a_slurm_job(slurm_run):
             assert list((slurm_run.workdir / ".snakemake/slurm_logs").rglob(f"{found[-1]}.log"))
     # local rules (gathering metrics) stay on the submit host, as the Snakefile says
     assert {j["rule"] for j in jobs if j["local"]} <= LOCALRULES | {"all"}
+
+
+def test_every_rule_of_the_config_ran(slurm_run):
+    # all that the config reaches: every rule but import_root (its own test, in test_bad_input)
+    planned = planned_jobs(smk(slurm_run.workdir, *TEST, "-n", "--forceall"))
+    ran = {j["rule"] for j in _jobs(slurm_run.text) if j["jobid"] is not None}
+    assert set(planned) <= ran, f"never ran: {set(planned) - ran}"
+    smk_files = (ROOT / "rules").glob("*.smk")
+    rules = {r for p in smk_files for r in re.findall(r"^rule (\w+):", p.read_text(), re.M)}
+    assert rules - ran == {"import_root"}
 
 
 def test_training_jobs_were_given_a_gpu(slurm_run):

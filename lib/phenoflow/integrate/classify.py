@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -117,7 +118,7 @@ class _MLP(nn.Module):
             nn.Linear(a, b, dtype=torch.float32) for a, b in itertools.pairwise(sizes)
         )
         with torch.no_grad():
-            for layer in self.layers:
+            for layer in cast("list[nn.Linear]", self.layers):
                 bound = 1.0 / np.sqrt(layer.in_features)
                 layer.weight.uniform_(-bound, bound, generator=gen)
                 layer.bias.uniform_(-bound, bound, generator=gen)

@@ -212,7 +212,7 @@ def root_to_parquet(
     On any error no output is left behind.
     """
     own = mapping is None
-    mapping = default_mapping() if own else dict(mapping)
+    mapping = default_mapping() if mapping is None else dict(mapping)
     fin, tree = _open_tree(root, tree_name)
     with fin:
         _check_branches(root, tree, mapping)

@@ -194,7 +194,7 @@ def _fill(
         chosen = {"total": slice(None), "charged": charged_in, "neutral": ~charged_in}[name]
         index_parts.append(pixel[chosen] + c * n_pix)
         weight_parts.append(w_in[chosen])
-    images = np.bincount(
+    images: np.ndarray = np.bincount(
         np.concatenate(index_parts),
         weights=np.concatenate(weight_parts),
         minlength=n_jets * n_channels * n_pix,

@@ -110,7 +110,7 @@ def _p4_content(px: np.ndarray, py: np.ndarray, pz: np.ndarray, E: np.ndarray) -
 def _assemble(
     counts: np.ndarray,
     jet_of_sub: np.ndarray,
-    sub_p4: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    sub_p4: tuple[np.ndarray, ...],
     keep: np.ndarray,
     sub_of_constituent: np.ndarray,
 ) -> Subjets:

@@ -10,6 +10,7 @@ ln E, ln pT/pT_jet, ln E/E_jet of the subjets of one algorithm), ``subjet_mask``
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -74,5 +75,5 @@ def load_tagging_split(
     }
 
 
-def substructure_column(data: dict[str, np.ndarray], name: str) -> np.ndarray:
+def substructure_column(data: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     return data["substructure"][:, SUBSTRUCTURE_COLUMNS.index(name)]

@@ -40,7 +40,9 @@ def invariant_mass(*p4s: np.ndarray) -> np.ndarray:
     """
     if not p4s:
         raise ValueError("p4s: invariant_mass needs at least one four-vector array")
-    total = sum(_as_array(p, f"p4s[{i}]", 4) for i, p in enumerate(p4s))
+    total: np.ndarray = sum(
+        (_as_array(p, f"p4s[{i}]", 4) for i, p in enumerate(p4s)), start=np.zeros(4)
+    )
     return np.sqrt(np.maximum(_mass_squared(total), 0.0))
 
 

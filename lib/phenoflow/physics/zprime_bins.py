@@ -53,7 +53,7 @@ class BinnedDrellYan:
         self.kernels = np.empty((len(HALVES), 4, self.m.size))
         for j in range(4):
             unit = copy.copy(dy)
-            unit.partonic_coefficients = lambda m, j=j: tuple(  # type: ignore[method-assign]
+            unit.partonic_coefficients = lambda m, j=j: tuple(  # type: ignore[method-assign,misc]
                 np.full_like(m, float(i == j)) for i in range(4)
             )
             for h, (lo, hi) in enumerate(HALVES):

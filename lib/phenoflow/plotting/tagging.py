@@ -46,6 +46,7 @@ def plot_attention(
         1, max(len(classes), 1), figsize=(5.5 * max(len(classes), 1), 4.5), squeeze=False
     )
     for ax, cls in zip(axes[0], classes, strict=False):
+        assert att is not None  # (classes is empty otherwise)
         a = np.asarray(att[cls])[:n_particles]
         im = ax.imshow(a.T, aspect="auto", origin="lower", cmap="magma", vmin=0)
         ax.set_xlabel("particle (pT rank)")

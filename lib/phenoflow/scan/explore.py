@@ -391,6 +391,7 @@ def _probability(
         return pred
     sigma = max(sigma, 1e-12)
     if not callable(ev.threshold):
+        assert ev.threshold is not None  # a regressor scan always has one (ScanOptions)
         return ndtr((pred - float(ev.threshold)) / sigma)
     jitter = pred[None, :] + sigma * rng.standard_normal((_N_JITTER, len(pred)))
     hits = [ev.apply_threshold(row) for row in jitter]
@@ -436,7 +437,7 @@ def select(
         tree = cKDTree((found - bounds[:, 0]) / scale)
         kk = min(k, len(found))
         dist, _ = tree.query((candidates[eligible] - bounds[:, 0]) / scale, k=kk)
-        r_k = dist if kk == 1 else dist[:, -1]
+        r_k = dist if kk == 1 else np.asarray(dist)[:, -1]
         sparsity = r_k ** candidates.shape[1]
         med = np.median(sparsity)
         if med > 0:

@@ -30,6 +30,8 @@ class FourierFeatures(nn.Module):
     raw coordinates smooths over.  ``scale`` 1 means wavelengths of about the box width.
     """
 
+    weight: torch.Tensor  # (d, m), a buffer
+
     def __init__(self, d_in: int, m: int, scale: float, generator: torch.Generator) -> None:
         super().__init__()
         self.register_buffer("weight", scale * torch.randn(d_in, m, generator=generator))

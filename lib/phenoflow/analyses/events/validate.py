@@ -26,7 +26,7 @@ def sample_stats(shards: Sequence[str | os.PathLike[str]], bins: int) -> dict[st
     """Histograms and cross section of one process from its shard files."""
     mult: list[np.ndarray] = []
     lead: list[np.ndarray] = []
-    shard_rows = []
+    shard_rows: list[dict[str, Any]] = []
     process = None
     sum_w = 0.0
     for path in shards:

@@ -120,16 +120,16 @@ def mass_fit(
     through the best three points.  Returns the fitted masses, bias and
     resolution (standard deviation) [GeV].
     """
-    grid = np.asarray(sorted(grid), dtype=float)
+    masses = np.asarray(sorted(grid), dtype=float)
     mc = None if topology == "two_body" else m_C
     templ = [
-        values(sample_topology(topology, n_template, rng, m_A=float(m), m_C=mc).X) for m in grid
+        values(sample_topology(topology, n_template, rng, m_A=float(m), m_C=mc).X) for m in masses
     ]
     edges, logp = _binned_templates(templ, bins)
     fitted = np.empty(n_pseudo)
     for k in range(n_pseudo):  # pseudo-experiments, each a vectorised histogram
         data = values(sample_topology(topology, n_events, rng, m_A=true_m_A, m_C=mc).X)
-        fitted[k] = _parabola_peak(logp @ np.histogram(data, edges)[0], grid)
+        fitted[k] = _parabola_peak(logp @ np.histogram(data, edges)[0], masses)
     return {
         "true_m_A": true_m_A,
         "m_C": m_C,

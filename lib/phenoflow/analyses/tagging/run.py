@@ -13,7 +13,7 @@ import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -195,7 +195,10 @@ def evaluate_all(
             per_seed.append(score_metrics(test["labels"], scores))
             if progress:
                 progress(f"{key} seed {_seed}: AUC {per_seed[-1]['auc']:.4f}")
-        row = {m: metrics.summarize_seeds([r[m] for r in per_seed]) for m in per_seed[0]}
+        assert model is not None  # (runs is not empty)
+        row: dict[str, Any] = {
+            m: metrics.summarize_seeds([r[m] for r in per_seed]) for m in per_seed[0]
+        }
         row["n_parameters"] = n_parameters(model)
         hist = histories.get(key, [])
         row["seconds_per_epoch"] = metrics.summarize_seeds(
@@ -242,8 +245,9 @@ def attention_example(
             k: torch.as_tensor(np.asarray(test[k])[idx])
             for k in ("features", "mask", "p4", "subjet_features", "subjet_mask")
         }
+        attention_map = cast("Callable[..., torch.Tensor]", model.attention_map)
         with torch.inference_mode():
-            att = model.attention_map(batch).numpy()  # (B, N, S)
+            att = attention_map(batch).numpy()  # (B, N, S)
         mask = np.asarray(test["mask"])[idx][..., None]
         out[cls] = ((att * mask).sum(axis=0) / np.maximum(mask.sum(axis=0), 1)).tolist()
     return out

@@ -75,9 +75,9 @@ def speedups(table: Mapping[str, Mapping[str, Any]], device: str = "cpu") -> dic
 
     out = {}
     for fast, frow in table.items():
-        if model(fast, frow) != "mixer" or rate(frow) is None:
+        if model(fast, frow) != "mixer" or (fast_rate := rate(frow)) is None:
             continue
         for slow, srow in table.items():
-            if model(slow, srow) == "part" and rate(srow):
-                out[f"{fast}/{slow}"] = rate(frow) / rate(srow)
+            if model(slow, srow) == "part" and (slow_rate := rate(srow)):
+                out[f"{fast}/{slow}"] = fast_rate / slow_rate
     return out
