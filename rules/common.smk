@@ -111,12 +111,18 @@ def get_dataset_spec(wildcards):
 
 def get_dataset_jet_files(wildcards):
     spec = DatasetSpec.from_config(config, **_wc(wildcards))
-    return [f"results/jets/{p}/shard{i}.parquet" for p in spec.processes for i in range(n_shards(p))]
+    return [
+        f"results/jets/{p}/shard{i}.parquet" for p in spec.processes for i in range(n_shards(p))
+    ]
 
 
 def dataset_tasks():
     # a dataset needs all its processes in this run
-    return [t for t, s in config["datasets"].items() if all(p in JET_PROCESSES for p in s["signal"] + s["background"])]
+    return [
+        t
+        for t, s in config["datasets"].items()
+        if all(p in JET_PROCESSES for p in s["signal"] + s["background"])
+    ]
 
 
 def get_train_event_variable_spec(wildcards):
@@ -150,11 +156,15 @@ def get_evaluate_taggers_spec(wildcards):
 
 
 def get_tagger_models(wildcards):
-    return EvaluateTaggersSpec.from_config(config, **_wc(wildcards)).model_files(f"results/tagging/{wildcards.task}")
+    return EvaluateTaggersSpec.from_config(config, **_wc(wildcards)).model_files(
+        f"results/tagging/{wildcards.task}"
+    )
 
 
 def get_tagger_histories(wildcards):
-    return EvaluateTaggersSpec.from_config(config, **_wc(wildcards)).history_files(f"results/tagging/{wildcards.task}")
+    return EvaluateTaggersSpec.from_config(config, **_wc(wildcards)).history_files(
+        f"results/tagging/{wildcards.task}"
+    )
 
 
 def get_scan_function_spec(wildcards):
@@ -231,7 +241,10 @@ def get_final_outputs():
     out += [f"results/datasets/{t}/card.json" for t in dataset_tasks()]
     out += [f"results/eventvars/figures/{t}.png" for t in config["eventvars"]["topologies"]]
     if tagging_task():
-        out += [f"results/tagging/{tagging_task()}/figures/roc.png", f"results/tagging/{tagging_task()}/table.md"]
+        out += [
+            f"results/tagging/{tagging_task()}/figures/roc.png",
+            f"results/tagging/{tagging_task()}/table.md",
+        ]
     out += [f"results/scan/figures/{o}.png" for o in config["scan"]["objectives"]]
     if config["integration"]["integrands"]:
         out += ["results/integration/figures/comparison.png", "results/integration/table.md"]

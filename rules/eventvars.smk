@@ -60,8 +60,14 @@ rule evaluate_event_variable:
 
 rule summarize_eventvars:
     input:
-        evaluations=expand("results/eventvars/{topology}/evaluation.json", topology=config["eventvars"]["topologies"]),
-        histories=expand("results/eventvars/{topology}/training.json", topology=config["eventvars"]["topologies"]),
+        evaluations=expand(
+            "results/eventvars/{topology}/evaluation.json",
+            topology=config["eventvars"]["topologies"],
+        ),
+        histories=expand(
+            "results/eventvars/{topology}/training.json",
+            topology=config["eventvars"]["topologies"],
+        ),
     output:
         metrics="results/eventvars/metrics.json",
     log:

@@ -98,8 +98,14 @@ rule check_drell_yan:
 
 rule summarize_integration:
     input:
-        ladders=expand("results/integration/{integrand}/ladder.json", integrand=config["integration"]["integrands"]),
-        pulls=expand("results/integration/{integrand}/pulls.json", integrand=config["integration"]["integrands"]),
+        ladders=expand(
+            "results/integration/{integrand}/ladder.json",
+            integrand=config["integration"]["integrands"],
+        ),
+        pulls=expand(
+            "results/integration/{integrand}/pulls.json",
+            integrand=config["integration"]["integrands"],
+        ),
         drell_yan=get_drell_yan_check_input,
     output:
         metrics="results/integration/metrics.json",

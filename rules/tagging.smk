@@ -60,9 +60,15 @@ rule evaluate_taggers:
     output:
         metrics="results/tagging/{task}/metrics.json",
         table="results/tagging/{task}/table.md",
-        roc=report("results/tagging/{task}/figures/roc.png", category="Tagging", caption="report/tagging_roc.rst"),
+        roc=report(
+            "results/tagging/{task}/figures/roc.png",
+            category="Tagging",
+            caption="report/tagging_roc.rst",
+        ),
         attention=report(
-            "results/tagging/{task}/figures/attention.png", category="Tagging", caption="report/tagging_attention.rst"
+            "results/tagging/{task}/figures/attention.png",
+            category="Tagging",
+            caption="report/tagging_attention.rst",
         ),
     log:
         "results/logs/tagging/{task}/evaluate.log",

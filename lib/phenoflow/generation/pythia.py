@@ -83,7 +83,7 @@ def make_pythia(
     import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)  # no banner
-    lines = [("Print:quiet = on", None)] if quiet else []
+    lines: list[tuple[str, int | None]] = [("Print:quiet = on", None)] if quiet else []
     lines += [(line, i) for i, line in enumerate(settings)]
     if seed is not None:
         lines += [("Random:setSeed = on", None), (f"Random:seed = {seed}", None)]

@@ -243,7 +243,15 @@ def _fill(
     return class_counts
 
 
-def _build(task, inputs, labels, fractions, out, seed, cuts) -> dict[str, Any]:
+def _build(
+    task: str,
+    inputs: Mapping[str, Sequence[str | os.PathLike[str]]],
+    labels: Mapping[str, int],
+    fractions: Sequence[float],
+    out: Path,
+    seed: int,
+    cuts: Mapping[str, Any],
+) -> dict[str, Any]:
     files = [(proc, Path(f)) for proc, fs in inputs.items() for f in fs]
     if not files:
         raise ValueError(f"dataset {task!r}: no jet files given")

@@ -191,7 +191,12 @@ def _fill(
     charged_in = charged[inside]
     index_parts, weight_parts = [], []
     for c, name in enumerate(config.channels):  # at most three channels, not a data loop
-        chosen = {"total": slice(None), "charged": charged_in, "neutral": ~charged_in}[name]
+        selections: dict[str, slice | np.ndarray] = {
+            "total": slice(None),
+            "charged": charged_in,
+            "neutral": ~charged_in,
+        }
+        chosen = selections[name]
         index_parts.append(pixel[chosen] + c * n_pix)
         weight_parts.append(w_in[chosen])
     images: np.ndarray = np.bincount(

@@ -136,15 +136,17 @@ class _Chains:
         current = uniform(rng, box, n0)
         ev(current, 0, "mcmc")
         logp = _checked_logp(logp_of, ev.values()[-n0:])
-        zeros = [np.zeros(n0) for _ in range(4)]
         return cls(
             box,
             logp_of,
             current,
             logp,
             np.full(n0, initial_step),
-            *zeros,
-            [np.ones(n0, dtype=bool)],
+            accepted=np.zeros(n0),
+            tried=np.zeros(n0),
+            window_acc=np.zeros(n0),
+            window_try=np.zeros(n0),
+            burn_flags=[np.ones(n0, dtype=bool)],
         )
 
     def move(
