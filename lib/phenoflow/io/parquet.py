@@ -50,9 +50,10 @@ def open_parquet(path: str | os.PathLike[str]) -> pq.ParquetFile:
 
 def read_table(path: str | os.PathLike[str], columns: list[str] | None = None) -> pa.Table:
     """``pyarrow.parquet.read_table`` with a CorruptFileError naming the file."""
-    pf = open_parquet(path)
     try:
-        return pf.read(columns=columns)
+        return pq.read_table(path, columns=columns)
+    except FileNotFoundError:
+        raise CorruptFileError(f"{path}: file not found") from None
     except (pa.ArrowException, OSError) as exc:
         raise corrupt_file_error(path, exc) from exc
 
