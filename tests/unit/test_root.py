@@ -156,3 +156,97 @@ def test_truncated_file(ttbar_root, tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(RootFileError, match="file not found"):
         root_to_parquet(tmp_path / "nope.root", tmp_path / "o.parquet")
+
+
+def _two_collections(path, n=5, px_nan_at=None, pid_scale=1.0, fmt="rntuple"):
+    """A file with particles and partons that share leaf names (px, py, pz, E, pid)."""
+    rng = np.random.default_rng(7)
+
+    def coll(counts):
+        total = int(np.sum(counts))
+        px = rng.normal(0, 10, total)
+        if px_nan_at is not None and total:
+            px[px_nan_at] = np.nan
+        fields = {
+            "px": px,
+            "py": rng.normal(0, 10, total),
+            "pz": rng.normal(0, 10, total),
+            "E": rng.uniform(50, 60, total),
+            "pid": rng.choice([211, -211], total) * pid_scale,
+        }
+        return ak.unflatten(ak.zip(fields), counts)
+
+    particles = coll(np.array([2, 4, 2, 3, 7][:n]))
+    partons = coll(np.full(n, 3))
+    with uproot.recreate(path) as f:
+        # uproot >= 5.7 writes an RNTuple here, whose fields repeat the leaf names
+        f["events"] = {"particles": particles, "partons": partons}
+    return particles, partons
+
+
+SHORT = {c: {f: f for f in ("px", "py", "pz", "E", "pid")} for c in ("particles", "partons")}
+
+
+def test_ambiguous_short_branch_names_are_an_error_listing_the_full_paths(tmp_path):
+    src, out = tmp_path / "two.root", tmp_path / "out.parquet"
+    _two_collections(src)
+    with pytest.raises(
+        RootFileError, match=r"ambiguous branch name 'px'.*particles\.px, partons\.px"
+    ):
+        root_to_parquet(src, out, SHORT)
+    assert not out.exists()
+
+
+def test_full_branch_paths_read_the_right_collection(tmp_path):
+    src, out = tmp_path / "two.root", tmp_path / "out.parquet"
+    _, partons = _two_collections(src)
+    full = {c: {f: f"{c}.{f}" for f in ("px", "py", "pz", "E", "pid")} for c in SHORT}
+    root_to_parquet(src, out, full)
+    ev = read_events(out)
+    assert ak.num(ev.partons).tolist() == [3, 3, 3, 3, 3]
+    assert ak.num(ev.particles).tolist() == [2, 4, 2, 3, 7]
+    assert np.allclose(ak.flatten(ev.partons.px), ak.flatten(partons.px))
+
+
+def test_nan_momenta_are_rejected_at_import_with_file_branch_and_entry(tmp_path):
+    src, out = tmp_path / "nan.root", tmp_path / "out.parquet"
+    _two_collections(src, px_nan_at=5)  # the 6th particle: event 1 (counts 2, 4, ...)
+    full = {"particles": {f: f"particles.{f}" for f in ("px", "py", "pz", "E", "pid")}}
+    with pytest.raises(RootFileError, match=r"nan\.root: branch 'particles\.px' .*NaN.* entry 1 "):
+        root_to_parquet(src, out, full)
+    assert not out.exists()
+
+
+def test_non_integer_pids_are_rejected(tmp_path):
+    src, out = tmp_path / "pid.root", tmp_path / "out.parquet"
+    _two_collections(src, pid_scale=1.5)
+    full = {"particles": {f: f"particles.{f}" for f in ("px", "py", "pz", "E", "pid")}}
+    with pytest.raises(
+        RootFileError, match=r"branch 'particles\.pid' \(pid\) must hold integers; entry 0"
+    ):
+        root_to_parquet(src, out, full)
+    assert not out.exists()
+
+
+def test_an_empty_tree_is_rejected_at_import(tmp_path):
+    src, out = tmp_path / "empty.root", tmp_path / "out.parquet"
+    empty = ak.Array([{"px": [1.0]}])[:0]
+    with uproot.recreate(src) as f:
+        f.mktree("events", {"particles_px": empty.px.type.content, "weight": "float64"})
+    mapping = {"particles": {"px": "particles_px"}, "weight": "weight"}
+    with pytest.raises(RootFileError, match=r"empty\.root: tree 'events' has no entries"):
+        root_to_parquet(src, out, mapping)
+    assert not out.exists()
+
+
+def test_a_truncated_event_shard_names_the_file_and_how_to_rebuild_it(ttbar_shard, tmp_path):
+    from phenoflow.io.parquet import CorruptFileError, iter_events
+
+    cut = tmp_path / "shard0.parquet"
+    data = ttbar_shard[0].read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    for read in (read_metadata, read_events, lambda p: list(iter_events(p))):
+        with pytest.raises(
+            CorruptFileError, match=rf"{cut}: not a readable Parquet file.*--forcerun {cut}"
+        ):
+            read(cut)

@@ -24,6 +24,40 @@ _WRITER_OPTIONS: dict[str, Any] = {
 }
 
 
+class CorruptFileError(ValueError):
+    """An input Parquet file is missing, truncated or not Parquet at all."""
+
+
+def corrupt_file_error(path: str | os.PathLike[str], exc: BaseException) -> CorruptFileError:
+    """The error for an unreadable workflow file: which file, why, and how to rebuild it."""
+    return CorruptFileError(
+        f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc}). It may have been "
+        f"truncated (an interrupted copy, a full disk) or replaced. Rebuild it with "
+        f"`snakemake --cores N --forcerun {path}` (its downstream outputs follow), "
+        f"or delete it and rerun."
+    )
+
+
+def open_parquet(path: str | os.PathLike[str]) -> pq.ParquetFile:
+    """``pyarrow.parquet.ParquetFile(path)`` with a CorruptFileError naming the file."""
+    try:
+        return pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise CorruptFileError(f"{path}: file not found") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise corrupt_file_error(path, exc) from exc
+
+
+def read_table(path: str | os.PathLike[str], columns: list[str] | None = None) -> pa.Table:
+    """``pyarrow.parquet.read_table`` with a CorruptFileError naming the file."""
+    try:
+        return pq.read_table(path, columns=columns)
+    except FileNotFoundError:
+        raise CorruptFileError(f"{path}: file not found") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise corrupt_file_error(path, exc) from exc
+
+
 def encode_metadata(metadata: Mapping[str, Any]) -> dict[bytes, bytes]:
     """Parquet key-value metadata: each value JSON-encoded, keys sorted."""
     return {k.encode(): json.dumps(metadata[k], sort_keys=True).encode() for k in sorted(metadata)}
@@ -31,7 +65,7 @@ def encode_metadata(metadata: Mapping[str, Any]) -> dict[bytes, bytes]:
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The phenoflow metadata of an event Parquet file (JSON-decoded values)."""
-    raw = pq.read_metadata(path).metadata or {}
+    raw = open_parquet(path).metadata.metadata or {}
     out = {}
     for k, v in raw.items():
         key = k.decode()
@@ -90,13 +124,17 @@ class EventWriter:
 
 def iter_events(path: str | os.PathLike[str]) -> Iterator[ak.Array]:
     """Yield the event record of a Parquet file row group by row group."""
-    pf = pq.ParquetFile(path)
+    pf = open_parquet(path)
     for i in range(pf.num_row_groups):
-        yield ak.from_arrow(pf.read_row_group(i), highlevel=True)
+        try:
+            table = pf.read_row_group(i)
+        except (pa.ArrowException, OSError) as exc:
+            raise corrupt_file_error(path, exc) from exc
+        yield ak.from_arrow(table, highlevel=True)
 
 
 def read_events(path: str | os.PathLike[str]) -> ak.Array:
     """Read a whole event Parquet file into an awkward array."""
-    events = ak.from_arrow(pq.read_table(path), highlevel=True)
+    events = ak.from_arrow(read_table(path), highlevel=True)
     check_events(events, str(path))
     return events

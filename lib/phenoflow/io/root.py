@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,17 +109,56 @@ def _open_tree(path: str | os.PathLike[str], tree_name: str) -> tuple[Any, Any]:
     return fin, tree
 
 
-def _check_branches(path: Any, tree: Any, mapping: Mapping[str, Any]) -> None:
-    wanted = []
+def resolve_branch(paths: Sequence[str], name: str) -> str | list[str]:
+    """The full path of branch ``name`` among a tree's full branch ``paths``.
+
+    A full path (``"Particle/Particle.PT"``) or a unique short name
+    (``"Particle.PT"``, ``"PT"``: the last path component, or its last
+    ``.``-separated part) resolves to that branch.  Returns the list of
+    candidates when the name is missing (``[]``) or ambiguous (``PT`` in a
+    Delphes file matches ``Particle/Particle.PT``, ``Jet/Jet.PT``, ...):
+    uproot itself would silently take the first.
+    """
+    if name in paths:
+        return name
+    matches = [
+        p for p in paths if name in (p.rsplit("/", 1)[-1], p.rsplit("/", 1)[-1].rsplit(".", 1)[-1])
+    ]
+    return matches[0] if len(matches) == 1 else matches
+
+
+def _resolve_mapping(path: Any, tree: Any, mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``mapping`` with every branch name replaced by its full path; errors name what is wrong."""
+    paths = list(tree.keys(recursive=True, full_paths=True))
+    resolved: dict[str, Any] = dict(mapping)
+    missing, ambiguous = [], []
+
+    def one(what: str, name: str) -> str:
+        got = resolve_branch(paths, name)
+        if isinstance(got, str):
+            return got
+        (ambiguous if got else missing).append((what, name, got))
+        return name
+
     for coll in COLLECTIONS:
-        wanted += [(f"{coll}.{f}", b) for f, b in (mapping.get(coll) or {}).items()]
-    wanted += [(k, mapping[k]) for k in ("weight", "event_id") if mapping.get(k)]
-    available = set(tree.keys(recursive=True, full_paths=False)) | set(tree.keys(recursive=True))
-    missing = [(f, b) for f, b in wanted if b not in available]
+        if mapping.get(coll):
+            resolved[coll] = {f: one(f"{coll}.{f}", b) for f, b in mapping[coll].items()}
+    for key in ("weight", "event_id"):
+        if mapping.get(key):
+            resolved[key] = one(key, mapping[key])
+    if ambiguous:
+        listed = "; ".join(
+            f"{name!r} (for {what}) could be any of {', '.join(got)}"
+            for what, name, got in ambiguous
+        )
+        raise RootFileError(
+            f"{path}: tree {tree.name!r}: ambiguous branch name {listed}; give the full path"
+        )
     if missing:
-        listed = ", ".join(f"{b!r} (for {f})" for f, b in missing)
-        avail = ", ".join(sorted(tree.keys(recursive=True))[:40])
+        listed = ", ".join(f"{name!r} (for {what})" for what, name, _ in missing)
+        avail = ", ".join(sorted(paths)[:40])
         raise RootFileError(f"{path}: tree {tree.name!r} lacks branch {listed}; available: {avail}")
+    return resolved
 
 
 def _numeric(arr: ak.Array, ndim: int, path: Any, branch: str) -> ak.Array:
@@ -152,6 +191,36 @@ def _numeric(arr: ak.Array, ndim: int, path: Any, branch: str) -> ak.Array:
     return arr
 
 
+INTEGER_FIELDS = ("pid", "charge", "mother")
+
+
+def _first_bad(arr: ak.Array, bad: np.ndarray, start: int) -> str:
+    """'entry E (value v)' of the first flagged element of a jagged branch chunk."""
+    i = int(np.argmax(bad))
+    ends = np.cumsum(ak.to_numpy(ak.num(arr)))
+    event = int(np.searchsorted(ends, i, side="right"))
+    return f"entry {start + event} (value {ak.to_numpy(ak.flatten(arr))[i]!r})"
+
+
+def _check_values(arr: ak.Array, field: str, path: Any, branch: str, start: int) -> ak.Array:
+    """Reject NaN/inf numbers, and non-integers where an integer is meant (pid, charge)."""
+    flat = ak.to_numpy(ak.flatten(arr))
+    if flat.dtype.kind == "f":
+        bad = ~np.isfinite(flat)
+        if bad.any():
+            raise RootFileError(
+                f"{path}: branch {branch!r} ({field}) holds NaN or inf at {_first_bad(arr, bad, start)}"
+            )
+        if field in INTEGER_FIELDS:
+            bad = flat != np.round(flat)
+            if bad.any():
+                raise RootFileError(
+                    f"{path}: branch {branch!r} ({field}) must hold integers; "
+                    f"{_first_bad(arr, bad, start)} is not one"
+                )
+    return arr
+
+
 def _read_collection(
     path: Any, tree: Any, spec: Mapping[str, str], coll: str, start: int, stop: int
 ) -> dict[str, ak.Array]:
@@ -164,7 +233,7 @@ def _read_collection(
                 f"{path}: cannot read branch {branch!r} entries {start}-{stop} "
                 f"(truncated or corrupt file?): {type(exc).__name__}: {exc}"
             ) from exc
-        return _numeric(arr, 2, path, branch)
+        return _check_values(_numeric(arr, 2, path, branch), field, path, branch, start)
 
     keys = set(spec)
     if {"px", "py", "pz", "E"} <= keys:
@@ -215,7 +284,9 @@ def root_to_parquet(
     mapping = default_mapping() if mapping is None else dict(mapping)
     fin, tree = _open_tree(root, tree_name)
     with fin:
-        _check_branches(root, tree, mapping)
+        if tree.num_entries == 0:
+            raise RootFileError(f"{root}: tree {tree_name!r} has no entries (an empty sample)")
+        mapping = _resolve_mapping(root, tree, mapping)
         meta: dict[str, Any] = {}
         if own and METADATA_KEY in fin:
             try:
@@ -251,6 +322,12 @@ def root_to_parquet(
                                 f"{root}: cannot read branch {mapping[key]!r} (truncated or corrupt file?): {exc}"
                             ) from exc
                         _numeric(arr, 1, root, mapping[key])
+                        if key == "weight" and not np.isfinite(ak.to_numpy(arr)).all():
+                            i = int(np.argmax(~np.isfinite(ak.to_numpy(arr))))
+                            raise RootFileError(
+                                f"{root}: branch {mapping[key]!r} (weight) holds NaN or inf "
+                                f"at entry {start + i}"
+                            )
                         if key == "weight":
                             weight = ak.to_numpy(arr)
                         else:

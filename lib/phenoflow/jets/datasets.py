@@ -21,9 +21,8 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
-import pyarrow.parquet as pq
 
-from phenoflow.io.parquet import read_metadata
+from phenoflow.io.parquet import open_parquet, read_metadata, read_table
 from phenoflow.jets.pipeline import (
     JET_FIELDS,
     SCALAR_SUBSTRUCTURE,
@@ -176,14 +175,14 @@ def _survey(
             algorithms = algos
         elif list(algorithms) != list(algos):
             raise ValueError(f"{path}: subjet algorithms {algos} differ from {list(algorithms)}")
-        ids = pq.read_table(path, columns=["event_id"]).column("event_id").to_numpy()
+        ids = read_table(path, columns=["event_id"]).column("event_id").to_numpy()
         split = split_of(proc, ids, fractions, seed)
         per_file.append((proc, path, split))
         counts += np.bincount(split, minlength=len(SPLITS))
         processes.setdefault(proc, _ProcessStats(labels[proc])).add(meta)
         if not shapes and len(ids):
             first = _arrays(
-                ak.from_arrow(pq.read_table(path).slice(0, 1), highlevel=True), algos, _n_max(path)
+                ak.from_arrow(read_table(path).slice(0, 1), highlevel=True), algos, _n_max(path)
             )
             shapes = {k: v.shape[1:] for k, v in first.items()}
             dtypes = {k: v.dtype for k, v in first.items()}
@@ -224,7 +223,7 @@ def _fill(
     for proc, path, split in survey.per_file:
         if not len(split):
             continue
-        jets = ak.from_arrow(pq.read_table(path), highlevel=True)
+        jets = ak.from_arrow(read_table(path), highlevel=True)
         data = _arrays(jets, survey.algorithms, _n_max(path))
         data["labels"] = np.full(len(split), labels[proc], dtype=np.int8)
         data["process"] = np.full(len(split), proc_index[proc], dtype=np.int8)
@@ -266,7 +265,7 @@ def _build(
 
 
 def _n_max(path: Path) -> int:
-    schema = pq.read_schema(path)
+    schema = open_parquet(path).schema_arrow
     return schema.field("mask").type.list_size
 
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import phenoflow
-from phenoflow.io.parquet import encode_metadata, read_metadata
+from phenoflow.io.parquet import encode_metadata, open_parquet, read_metadata, read_table
 from phenoflow.jets.cluster import (
     FatJetConfig,
     JetInputError,
@@ -191,7 +191,7 @@ def cluster_shard(
     """Run the jets stage on one event shard; write ``output`` atomically; return its metadata."""
     events_path, output = Path(events_path), Path(output)
     try:
-        pf = pq.ParquetFile(events_path)
+        pf = open_parquet(events_path)
     except Exception as exc:
         raise JetInputError(f"{events_path}: not a readable Parquet file ({exc})") from exc
     ev_meta = read_metadata(events_path)
@@ -256,7 +256,7 @@ def read_jets(
     """Concatenate jet files (optionally only some columns) into one awkward array."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    parts = [ak.from_arrow(pq.read_table(p, columns=columns), highlevel=True) for p in paths]
+    parts = [ak.from_arrow(read_table(p, columns=columns), highlevel=True) for p in paths]
     parts = [p for p in parts if len(p)]
     if not parts:
         return ak.Array([])

@@ -9,9 +9,8 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
-import pyarrow.parquet as pq
 
-from phenoflow.io.parquet import read_metadata
+from phenoflow.io.parquet import open_parquet, read_metadata
 from phenoflow.jets.pipeline import selection_efficiencies
 from phenoflow.physics.kinematics import mass
 from phenoflow.summary import metric
@@ -108,7 +107,7 @@ class _ClassSums:
 
 def _add_file(path: str | os.PathLike[str], sums: Mapping[str, _ClassSums]) -> None:
     """Add the jets of one file, row group by row group."""
-    pf = pq.ParquetFile(path)
+    pf = open_parquet(path)
     for i in range(pf.num_row_groups):
         jets = ak.from_arrow(pf.read_row_group(i), highlevel=True)
         if not len(jets):
