@@ -144,9 +144,9 @@ def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) 
         if not any(_coerce(cfg, e) for e in errors):
             break
     errors.sort(key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    problems = [_describe(e) for e in errors]
-    if not problems:
-        problems = _option_checks(cfg) + _cross_checks(cfg)
+    problems = [_describe(e) for e in errors] + _option_checks(cfg)
+    if not errors:  # the cross-key checks rely on the structure the schema checks
+        problems += _cross_checks(cfg)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return cfg
@@ -397,24 +397,29 @@ def integrate_options(method: str) -> dict[str, ast.expr | None]:
 
 
 def _option_checks(cfg: dict[str, Any]) -> list[str]:
-    problems: list[str] = []
-    tagging = cfg["tagging"]
+    """Problems of the option maps; a map the schema already rejected is skipped."""
     from phenoflow.ml.models import TAGGER_NAMES
 
+    def section(parent: Any, *keys: str) -> dict[str, Any]:
+        for k in keys:
+            parent = parent.get(k) if isinstance(parent, dict) else None
+        return parent if isinstance(parent, dict) else {}
+
+    problems: list[str] = []
+    tagging = section(cfg, "tagging")
     for name in TAGGER_NAMES:
         _check_map(tagging, name, f"tagging.{name}", tagger_options(name), problems)
-    for ref, spec in tagging.get("speed_reference", {}).items():
-        if "options" in spec:
+    for ref, spec in section(tagging, "speed_reference").items():
+        if isinstance(spec, dict) and spec.get("model") in TAGGER_NAMES:
             key = f"tagging.speed_reference.{ref}.options"
             _check_map(spec, "options", key, tagger_options(spec["model"]), problems)
-    scan = cfg["scan"]
-    _check_map(scan, "options", "scan.options", scan_options(), problems)
-    _check_map(scan["zprime"], "options", "scan.zprime.options", scan_options(), problems)
-    options = cfg["integration"]["options"]
-    for method in options:
-        _check_map(
-            options, method, f"integration.options.{method}", integrate_options(method), problems
-        )
+    for where in ("scan.options", "scan.zprime.options"):
+        *up, name = where.split(".")
+        _check_map(section(cfg, *up), name, where, scan_options(), problems)
+    options = section(cfg, "integration", "options")
+    for method in set(options) & set(_literal("phenoflow.integrate", "METHODS")):
+        where = f"integration.options.{method}"
+        _check_map(options, method, where, integrate_options(method), problems)
     return problems
 
 
@@ -426,7 +431,9 @@ def _check_map(
     problems: list[str],
 ) -> None:
     """Check the option map ``parent[name]`` (config key ``where``) in place."""
-    options = parent[name]
+    options = parent.get(name)
+    if not isinstance(options, dict):
+        return
     for key in sorted(set(options) - set(allowed)):
         problems.append(
             f"unknown config key {where + '.' + key!r}; allowed keys here: {', '.join(allowed)}"
