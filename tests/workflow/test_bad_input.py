@@ -168,13 +168,17 @@ def test_option_names_and_ranges_stop_the_dag(wd):
         wd,
         "bad.yaml",
         {
-            "integration": {"options": {"vegs": {}}, "drell_yan": {"m_min": 4000.0}},
+            "integration": {"options": {"vegas": {"nitn_adap": 3}}, "drell_yan": {"m_min": 4000.0}},
             "tagging": {"mixer": {"bogus_kwarg": 1}},
             "scan": {"options": {"bogus": 1}, "zprime": {"bounds": {"g_quark": [0.3, 0.0]}}},
         },
     )
     out = _fails(wd, "--configfile", "config/test.yaml", extra, "-n")
-    for key in ("integration.options.vegs", "tagging.mixer.bogus_kwarg", "scan.options.bogus"):
+    for key in (
+        "integration.options.vegas.nitn_adap",
+        "tagging.mixer.bogus_kwarg",
+        "scan.options.bogus",
+    ):
         assert f"unknown config key {key!r}; allowed keys here: " in out
     assert "config key 'integration.drell_yan.m_min'" in out
     assert "config key 'scan.zprime.bounds.g_quark'" in out
