@@ -1,4 +1,8 @@
 import copy
+import dataclasses
+import functools
+import json
+import re
 
 import pytest
 
@@ -282,3 +286,124 @@ def test_config_file_errors_name_the_file_and_line(tmp_path):
     assert f"config file {listed}" in msg
     assert "mapping" in msg
     assert f"config file {tmp_path / 'missing.yaml'} not found" in msg
+
+
+# --- property tests: configs near the shipped ones, drawn from the schema or mangled ---
+
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JUNK = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 10**6)
+    | st.floats(-1e6, 1e6, allow_nan=False)
+    | st.text("abc_1.", max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text("ab", max_size=2), inner),
+    max_leaves=4,
+)
+
+
+def _paths(value, path=()):
+    """Every path into ``value`` (mappings and lists), the root excluded."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for k, v in items:
+        yield (*path, k)
+        if isinstance(v, dict | list):
+            yield from _paths(v, (*path, k))
+
+
+def _subschema(schema, path):
+    """The schema of the value at ``path`` (with the $defs it refers to), or None."""
+    node = schema
+    for p in path:
+        while "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+        if isinstance(p, int):
+            node = node.get("items")
+        elif p in node.get("properties", {}):
+            node = node["properties"][p]
+        else:
+            node = node.get("additionalProperties")
+        if not isinstance(node, dict):
+            return None
+    return {**node, "$defs": schema["$defs"]}
+
+
+def _get(cfg, path):
+    for p in path:
+        cfg = cfg[p]
+    return cfg
+
+
+@functools.cache
+def _schema():
+    from phenoflow.config import _add_taggers, load_schema
+
+    return _add_taggers(load_schema())
+
+
+@functools.cache
+def _from_schema(path):
+    from hypothesis_jsonschema import from_schema
+
+    sub = _subschema(_schema(), path)
+    # hypothesis-jsonschema 0.23's object strategy uses a Hypothesis internal that 6.1xx
+    # no longer has: mappings get junk (and their leaves schema values) instead
+    if sub is None or '"object"' in json.dumps({**sub, "$defs": {}}):
+        return _JUNK
+    return from_schema(sub)
+
+
+@st.composite
+def _mutated_configs(draw):
+    cfg = load_config(*draw(st.sampled_from([(), ("test.yaml",)])))
+    for _ in range(draw(st.integers(1, 2))):
+        kind = draw(st.sampled_from(["float", "schema", "junk", "drop", "typo", "float"]))
+        paths = list(_paths(cfg))
+        if kind == "float":  # an integer written as 1.0
+            paths = [p for p in paths if type(_get(cfg, p)) is int] or paths
+        path = draw(st.sampled_from(paths))
+        parent = _get(cfg, path[:-1])
+        if kind == "float" and type(parent[path[-1]]) is int:
+            parent[path[-1]] = float(parent[path[-1]])
+        elif kind == "schema":
+            parent[path[-1]] = draw(_from_schema(tuple(str(p) for p in path)))
+        elif kind == "junk":
+            parent[path[-1]] = draw(_JUNK)
+        elif kind == "drop" and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif kind == "typo" and isinstance(parent, dict):
+            parent[f"{path[-1]}x"] = parent[path[-1]]
+    return cfg
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(_mutated_configs())
+def test_accepted_configs_build_every_spec_and_rejections_name_a_key(cfg):
+    from tests.unit.analyses.test_specs import all_specs
+
+    try:
+        valid = validate_config(cfg)
+    except ConfigError as err:
+        event("rejected")
+        lines = str(err).splitlines()[1:]
+        assert lines
+        for line in lines:
+            assert re.search(r"config (key|file) \S", line), line
+        return
+    event("accepted")
+    for spec in all_specs(valid):
+        params = spec.to_params()
+        assert type(spec).from_params(json.loads(json.dumps(params))) == spec
+        for f in dataclasses.fields(spec):  # typed fields hold their type (no 1.0 for 1)
+            value = getattr(spec, f.name)
+            if f.type == "int":
+                assert type(value) is int, (type(spec).__name__, f.name, value)
+            elif f.type == "tuple[int, ...]":
+                assert all(type(v) is int for v in value), (type(spec).__name__, f.name, value)
