@@ -17,15 +17,18 @@ from phenoflow.analyses.jets.spec import ClusterSpec, DatasetSpec, JetsSummarySp
 from phenoflow.analyses.scan.spec import ScanFunctionSpec, SmoteStudySpec, ZprimeScanSpec
 from phenoflow.analyses.tagging.spec import EvaluateTaggersSpec, TrainBDTSpec, TrainTaggerSpec
 from phenoflow.codehash import adapter_code_hash
-from phenoflow.config import ConfigError, validate_config
+from phenoflow.config import ConfigError, check_config_files, validate_config
 from phenoflow.ml.models import tagger_names
 from phenoflow.workflow import export_library_path
 
 export_library_path(LIB)
 
-# A bad key or value stops here, before any job starts.
+# A bad key or value stops here, before any job starts.  The config files are read
+# again to name file:line of a duplicate key (YAML keeps the last one silently); the
+# validated config has nested --config strings read as YAML where a number is expected.
 try:
-    validate_config(config)
+    check_config_files(workflow.configfiles)
+    config.update(validate_config(config))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import uproot
 import yaml
 
 from phenoflow.io.parquet import read_events
-from tests.workflow.helpers import copy_workflow, smk, write_override
+from tests.workflow.helpers import TEST, copy_workflow, env, smk, write_override
 
 pytestmark = pytest.mark.workflow
 
@@ -165,3 +168,56 @@ def test_corrupt_root_import(wd):
     assert "data/ext0.root" in out
     assert not (wd / "results/events/ext/shard0.parquet").exists()
     assert not list((wd / "results/events/ext").glob("*"))
+
+
+def test_option_names_and_ranges_stop_the_dag(wd):
+    extra = write_override(
+        wd,
+        "bad.yaml",
+        {
+            "integration": {"options": {"vegas": {"nitn_adap": 3}}, "drell_yan": {"m_min": 4000.0}},
+            "tagging": {"mixer": {"bogus_kwarg": 1}},
+            "scan": {"options": {"bogus": 1}, "zprime": {"bounds": {"g_quark": [0.3, 0.0]}}},
+        },
+    )
+    out = _fails(wd, "--configfile", "config/test.yaml", extra, "-n")
+    for key in (
+        "integration.options.vegas.nitn_adap",
+        "tagging.mixer.bogus_kwarg",
+        "scan.options.bogus",
+    ):
+        assert f"unknown config key {key!r}; allowed keys here: " in out
+    assert "config key 'integration.drell_yan.m_min'" in out
+    assert "config key 'scan.zprime.bounds.g_quark'" in out
+    assert not (wd / "results").exists()
+
+
+def test_nested_values_on_the_command_line(wd):
+    # Snakemake passes nested --config values as strings: they are read as YAML
+    nested = ("--config", "validation={bins: 30}", "jets={image: {rotate: false}}")
+    proc = smk(wd, *TEST, "-n", *nested)
+    assert "This was a dry-run" in proc.stdout + proc.stderr
+    out = _fails(wd, *TEST, "-n", "--config", "validation={bins: 3O}", "seed=1.0")
+    assert "config key 'validation.bins': '3O'" in out
+    assert "config key 'seed': 1.0 is not of type 'integer'" in out
+    assert "--configfile" in out  # says how to give a typed value
+
+
+def test_config_file_errors_name_file_and_line(wd):
+    (wd / "config/dup.yaml").write_text("seed: 1\nvalidation: {bins: 30}\nseed: 2\n")
+    out = _fails(wd, *TEST, "--configfile", "config/dup.yaml", "-n")
+    assert "config/dup.yaml:3:1: duplicate key 'seed'" in out
+    # an empty or unparsable file stops Snakemake before the workflow runs, with a
+    # message naming no file; the checker the message in docs/troubleshooting.md points to
+    (wd / "config/empty.yaml").write_text("# nothing here yet\n")
+    (wd / "config/broken.yaml").write_text("seed: 1\nrun:\n  processes: [a, b\n")
+    out = _fails(wd, *TEST, "--configfile", "config/empty.yaml", "-n")
+    assert "Config file must be given as JSON or YAML" in out
+    proc = subprocess.run(
+        [sys.executable, "-m", "phenoflow.config", "config/config.yaml", "config/empty.yaml",
+         "config/broken.yaml"],
+        cwd=wd, env={**env(), "PYTHONPATH": str(wd / "lib")}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "config file config/empty.yaml is empty" in proc.stderr
+    assert "config/broken.yaml:4:1: " in proc.stderr
