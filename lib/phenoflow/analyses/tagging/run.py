@@ -71,8 +71,13 @@ def train_deep(
     config: TrainConfig,
     checkpoint: str | Path,
     default_algorithm: str = "ca",
+    resume_key: Mapping[str, str] | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Train one deep tagger (seeded by ``config.seed``); resumable through ``checkpoint``."""
+    """Train one deep tagger (seeded by ``config.seed``); resumable through ``checkpoint``.
+
+    ``resume_key`` (``phenoflow.resume.resume_key``) names the job: a checkpoint written
+    under another key is ignored and replaced.
+    """
     name, algo = parse_key(key)
     data = load_splits(dataset, algo or default_algorithm)
     for split, arrays in data.items():
@@ -80,7 +85,9 @@ def train_deep(
             raise ValueError(f"{dataset}/{split}: the split holds no jets")
     torch.manual_seed(config.seed)
     model = build_model(name, model_options)
-    history = train_classifier(model, data["train"], data["val"], config, checkpoint=checkpoint)
+    history = train_classifier(
+        model, data["train"], data["val"], config, checkpoint=checkpoint, resume_key=resume_key
+    )
     history["n_parameters"] = n_parameters(model)
     history["model"] = key
     return model, history
