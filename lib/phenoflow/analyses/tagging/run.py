@@ -9,7 +9,6 @@ A model key is ``<name>`` or ``<name>_<subjet algorithm>`` (``mixer_hdbscan``).
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from phenoflow.ml.data import load_tagging_split, substructure_column
 from phenoflow.ml.device import pick_device
 from phenoflow.ml.models import TAGGER_NAMES, build_tagger
 from phenoflow.ml.train import TrainConfig, predict, train_classifier
+from phenoflow.ml.tree_store import load_trees, save_trees
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def train_deep(
 
 
 def train_bdt(dataset: str | Path, seed: int, output: str | Path) -> dict[str, Any]:
-    """Gradient-boosted trees on (soft-drop mass, tau32); pickled to ``output``."""
+    """Gradient-boosted trees on (soft-drop mass, tau32); stored with skops at ``output``."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     data = load_splits(dataset, "ca")
@@ -103,15 +103,15 @@ def train_bdt(dataset: str | Path, seed: int, output: str | Path) -> dict[str, A
     clf = HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=seed)
     clf.fit(X, data["train"]["labels"])
     wall = time.perf_counter() - start
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(output) + ".tmp")
-    tmp.write_bytes(pickle.dumps(clf))
-    tmp.replace(output)
+    save_trees(clf, output)
     return {"model": "bdt", "wall_s": wall, "n_parameters": 0, "features": list(BASELINE_FEATURES)}
 
 
 def bdt_scores(model_path: str | Path, data: Mapping[str, np.ndarray]) -> np.ndarray:
-    clf = pickle.loads(Path(model_path).read_bytes())
+    """(n,) signal probabilities of the BDT stored at ``model_path`` (see :func:`train_bdt`)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = load_trees(model_path, expected=HistGradientBoostingClassifier)
     X = np.stack([substructure_column(data, f) for f in BASELINE_FEATURES], axis=1)
     return clf.predict_proba(X)[:, 1]
 
