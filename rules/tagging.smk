@@ -32,7 +32,7 @@ rule train_bdt:
     input:
         dataset="results/datasets/{task}/card.json",
     output:
-        model="results/tagging/{task}/models/bdt.pkl",
+        model="results/tagging/{task}/models/bdt.skops",
         history="results/tagging/{task}/bdt/training.json",
     log:
         "results/logs/tagging/{task}/bdt.log",
@@ -56,7 +56,7 @@ rule evaluate_taggers:
         dataset="results/datasets/{task}/card.json",
         models=get_tagger_models,
         histories=get_tagger_histories,
-        bdt="results/tagging/{task}/models/bdt.pkl",
+        bdt="results/tagging/{task}/models/bdt.skops",
     output:
         metrics="results/tagging/{task}/metrics.json",
         table="results/tagging/{task}/table.md",

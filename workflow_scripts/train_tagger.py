@@ -8,20 +8,22 @@ from phenoflow.analyses.tagging.run import train_deep
 from phenoflow.analyses.tagging.spec import TrainTaggerSpec
 from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
+from phenoflow.resume import dataset_fingerprint, resume_key
 
 with job_logging(snakemake.log[0]) as log:
     spec = TrainTaggerSpec.from_params(snakemake.params.spec)
     torch.set_num_threads(snakemake.threads)
     dataset = Path(snakemake.input.dataset).parent
-    # the checkpoint is not a Snakemake output, so it survives an interrupted job; its name
-    # carries the config hash, so changed settings never resume a stale run
+    # not a Snakemake output, so it survives an interrupted job; only the job with the same
+    # settings, data and code resumes it (anything else ignores and replaces it)
     ckpt = (
         Path(snakemake.output.model).parent.parent
         / "checkpoints"
-        / f"{spec.key}_seed{spec.seed}_{spec.config_hash}.ckpt"
+        / f"{spec.key}_seed{spec.seed}.ckpt"
     )
+    key = resume_key(spec.to_params(), snakemake.params.code, dataset_fingerprint(dataset))
     model, history = train_deep(
-        spec.key, dataset, spec.model_options, spec.train_config(), ckpt, spec.subjet_algorithm
+        spec.key, dataset, spec.model_options, spec.train_config(), ckpt, spec.subjet_algorithm, key
     )
     Path(snakemake.output.model).parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), snakemake.output.model)

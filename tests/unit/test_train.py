@@ -171,9 +171,72 @@ def test_interrupted_run_resumes_exactly(tmp_path):
     _assert_same_weights(ref, again)
     assert h2["epoch"] == [1, 2, 3, 4]
 
-    with pytest.raises(ValueError, match="learning_rate"):
-        train_classifier(_model(dropout=0.2), train, val,
-                         dataclasses.replace(cfg, learning_rate=1e-2), checkpoint=ckpt)  # fmt: skip
+    # other optimisation settings: another job's checkpoint, ignored and replaced
+    other = dataclasses.replace(cfg, learning_rate=1e-2)
+    ref_other = _model(dropout=0.2)
+    train_classifier(ref_other, train, val, other)
+    got = _model(dropout=0.2)
+    h3 = train_classifier(got, train, val, other, checkpoint=ckpt)
+    assert h3["resumed_from_epoch"] == 0
+    _assert_same_weights(ref_other, got)
+    assert torch.load(ckpt, weights_only=True)["config"]["learning_rate"] == 1e-2
+
+
+KEY = {"settings": "s0", "data": "d0", "code": "c0"}
+
+
+@pytest.mark.parametrize("part", ["settings", "data", "code"])
+def test_checkpoint_of_another_job_key_is_ignored(tmp_path, caplog, part):
+    train, val = _jets(128, seed=11), _jets(64, seed=12)
+    cfg, ckpt = _config(epochs=2), tmp_path / "ckpt.pt"
+    train_classifier(_model(), train, val, cfg, checkpoint=ckpt, resume_key=KEY)
+    assert torch.load(ckpt, weights_only=True)["job"] == KEY
+    fresh = _model()
+    h_fresh = train_classifier(fresh, train, val, cfg)
+
+    other = {**KEY, part: "changed"}
+    got = _model(seed=3)  # another init: a fresh run must not be what comes out
+    with caplog.at_level("WARNING", logger="phenoflow.ml.train"):
+        h = train_classifier(got, train, val, cfg, checkpoint=ckpt, resume_key=other)
+    assert h["resumed_from_epoch"] == 0
+    assert f"checkpoint ignored: made by a different job ({part} changed)" in caplog.text
+    assert torch.load(ckpt, weights_only=True)["job"] == other
+    assert h["val_loss"] != h_fresh["val_loss"]  # another init, trained from scratch
+    # the same key resumes (finished: nothing left to do)
+    again = train_classifier(_model(seed=4), train, val, cfg, checkpoint=ckpt, resume_key=other)
+    assert again["resumed_from_epoch"] == 2
+
+
+def test_fresh_run_after_ignored_checkpoint_equals_run_without_one(tmp_path):
+    train, val = _jets(128, seed=13), _jets(64, seed=14)
+    cfg, ckpt = _config(epochs=2), tmp_path / "ckpt.pt"
+    train_classifier(_model(seed=1), train, val, cfg, checkpoint=ckpt, resume_key=KEY)
+    ref = _model(dropout=0.2)
+    h_ref = train_classifier(ref, train, val, cfg)
+    got = _model(dropout=0.2)
+    h = train_classifier(got, train, val, cfg, checkpoint=ckpt, resume_key={**KEY, "code": "x"})
+    _assert_same_weights(ref, got)
+    assert (h["train_loss"], h["val_loss"]) == (h_ref["train_loss"], h_ref["val_loss"])
+
+
+def test_older_checkpoint_format_is_ignored_and_foreign_file_refused(tmp_path, caplog):
+    train, val = _jets(128, seed=15), _jets(64, seed=16)
+    cfg, ckpt = _config(epochs=2), tmp_path / "ckpt.pt"
+    train_classifier(_model(), train, val, cfg, checkpoint=ckpt)
+    old = torch.load(ckpt, weights_only=True)
+    old["format"] = "phenoflow.train/1"
+    del old["job"]
+    torch.save(old, ckpt)
+    with caplog.at_level("WARNING", logger="phenoflow.ml.train"):
+        h = train_classifier(_model(), train, val, cfg, checkpoint=ckpt, resume_key=KEY)
+    assert h["resumed_from_epoch"] == 0
+    assert "made by a different job (format changed" in caplog.text
+
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(2)}, foreign)
+    with pytest.raises(ValueError, match=r"not a phenoflow\.train"):
+        train_classifier(_model(), train, val, cfg, checkpoint=foreign)
+    assert foreign.exists()  # not ours: never deleted
 
 
 def test_early_stopping_keeps_best_weights():

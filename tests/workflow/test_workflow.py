@@ -273,7 +273,7 @@ def test_tiny_tagging(tiny):
     assert (base / "figures/roc.png").stat().st_size > 10_000
     assert "| mixer_ca |" in (base / "table.md").read_text()
     # checkpoints stay beside the models, so a killed training resumes
-    assert list((base / "checkpoints").glob("mixer_ca_seed0_*.ckpt"))
+    assert (base / "checkpoints/mixer_ca_seed0.ckpt").is_file()
 
 
 def test_tiny_scan(tiny):

@@ -11,11 +11,17 @@ torch's global generator (dropout etc.) is seeded from ``config.seed`` inside a
 generator states go into the checkpoint, which makes an interrupted-and-resumed CPU run
 bit-identical to an uninterrupted one.
 
+Only the job that wrote a checkpoint resumes it: one made with another job key, other
+optimisation settings or other split sizes is ignored (logged as "checkpoint ignored: made
+by a different job (<what changed>)"), deleted, and training starts from scratch.
+
 Checkpoint (``torch.save`` dict, read with ``weights_only=True``), written after every
 epoch to ``<checkpoint>.tmp`` and then ``os.replace``-d over ``<checkpoint>``:
 
 =================  ============================================================
-``format``         ``"phenoflow.train/1"``
+``format``         ``"phenoflow.train/2"``
+``job``            the caller's job key (``phenoflow.resume.resume_key``: hashes of the
+                   settings, input data and code), or ``None``
 ``epoch``          number of completed epochs
 ``model``          model ``state_dict`` after the last completed epoch
 ``optimizer``      AdamW ``state_dict``
@@ -53,13 +59,15 @@ import torch
 from torch import nn
 
 from phenoflow.ml.device import pick_device
+from phenoflow.resume import KEY_PARTS, key_differences
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = "phenoflow.train/1"
+CHECKPOINT_FORMAT = "phenoflow.train/2"
+_FORMAT_FAMILY = "phenoflow.train/"  # older versions of it are ignored, not refused
 DEFAULT_INPUT_KEYS: tuple[str, ...] = ("features", "mask", "p4", "subjet_features", "subjet_mask")
 LR_SCHEDULES = ("cosine", "constant")
-# config fields that change the optimisation; a checkpoint made with other values can't resume
+# config fields that change the optimisation; a checkpoint made with other values is ignored
 _RESUME_MUST_MATCH = ("batch_size", "learning_rate", "weight_decay", "seed", "lr_schedule")
 
 
@@ -436,6 +444,7 @@ def train_classifier(
     checkpoint: str | Path | None = None,
     callback: Callable[[EpochReport], None] | None = None,
     input_keys: Sequence[str] = DEFAULT_INPUT_KEYS,
+    resume_key: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Train a binary classifier with BCE on logits, AdamW and early stopping.
 
@@ -445,17 +454,21 @@ def train_classifier(
         train, val: ``{key: (n, ...) array}`` with ``labels`` (n,) in {0, 1} and some of
             ``input_keys``; bool arrays become ``torch.bool``, floating ones ``float32``.
         config: optimisation settings.
-        checkpoint: file written after every epoch.  If it exists at the start, training
-            RESUMES from it at the next epoch (the model and config must match: the fields
-            ``batch_size``, ``learning_rate``, ``weight_decay``, ``seed``, ``lr_schedule``
-            and the split sizes are checked).  ``epochs`` may be raised to continue a
-            finished run; with the cosine schedule that stretches the remaining schedule,
-            so only a resume with unchanged ``epochs`` (or a constant schedule) reproduces
-            an uninterrupted run exactly.  A run that stopped early stays stopped unless
+        checkpoint: file written after every epoch.  If it exists at the start and was
+            written by the same job (same ``resume_key``, ``batch_size``,
+            ``learning_rate``, ``weight_decay``, ``seed``, ``lr_schedule`` and split
+            sizes), training RESUMES from it at the next epoch; otherwise it is ignored
+            (a log line says what changed), deleted, and training starts afresh.  Without a
+            ``resume_key``, ``epochs`` may be raised to continue a finished run; with
+            the cosine schedule that stretches the remaining schedule, so only a resume
+            with unchanged ``epochs`` (or a constant schedule) reproduces an
+            uninterrupted run exactly.  A run that stopped early stays stopped unless
             ``patience`` is raised.
         callback: called with an :class:`EpochReport` after each epoch, after the
             checkpoint is written.
         input_keys: which arrays go into the batch dict (those absent are skipped).
+        resume_key: what determines this job (``phenoflow.resume.resume_key``: settings,
+            input data, code), stored in the checkpoint; ``None`` stores and checks none.
 
     Returns:
         History: per-epoch lists ``epoch``, ``train_loss``, ``train_accuracy``,
@@ -475,18 +488,15 @@ def train_classifier(
 
     with torch.random.fork_rng(devices=cuda_devices), _threads(config.num_threads):
         torch.manual_seed(config.seed)
-        state = _LoopState()
         path = Path(checkpoint) if checkpoint is not None else None
-        if path is not None and path.exists():
-            state = _resume(path, tr)
-            log.info("resuming from %s after epoch %d", path, state.epoch)
+        state = _start_state(path, tr, resume_key)
         resumed_from = state.epoch
         for epoch in range(state.epoch + 1, config.epochs + 1):
             if state.bad_epochs >= config.patience:
                 break
             report = _run_epoch(tr, state, epoch, train, val)
             if path is not None:
-                _save_atomic(_checkpoint_dict(tr, state), path)
+                _save_atomic(_checkpoint_dict(tr, state, resume_key), path)
             _log_epoch(report)
             if callback is not None:
                 callback(report)
@@ -508,10 +518,13 @@ def train_classifier(
     }
 
 
-def _checkpoint_dict(tr: _Trainer, state: _LoopState) -> dict[str, Any]:
+def _checkpoint_dict(
+    tr: _Trainer, state: _LoopState, key: Mapping[str, str] | None
+) -> dict[str, Any]:
     device = next(tr.model.parameters()).device
     return {
         "format": CHECKPOINT_FORMAT,
+        "job": dict(key) if key is not None else None,
         "epoch": state.epoch,
         "model": tr.model.state_dict(),
         "optimizer": tr.optimizer.state_dict(),
@@ -531,26 +544,58 @@ def _checkpoint_dict(tr: _Trainer, state: _LoopState) -> dict[str, Any]:
     }
 
 
-def _resume(path: Path, tr: _Trainer) -> _LoopState:
-    """Load a checkpoint into the training objects; return the loop state."""
-    config, optimizer, scheduler = tr.config, tr.optimizer, tr.scheduler
+def _other_job(ckpt: Mapping[str, Any], tr: _Trainer, key: Mapping[str, str] | None) -> str:
+    """What differs between the job that wrote ``ckpt`` and this one ("": nothing)."""
+    if ckpt["format"] != CHECKPOINT_FORMAT:
+        return f"format changed: {ckpt['format']!r} -> {CHECKPOINT_FORMAT!r}"
+    changed: dict[str, list[str]] = {}
+    if key is not None:
+        changed = {part: [] for part in key_differences(ckpt.get("job"), key)}
+    old, config = ckpt["config"], tr.config
+    for k in _RESUME_MUST_MATCH:
+        if old.get(k) != getattr(config, k):
+            changed.setdefault("settings", []).append(
+                f"{k} {old.get(k)!r} -> {getattr(config, k)!r}"
+            )
+    if (ckpt["n_train"], ckpt["n_val"]) != (tr.n_train, tr.n_val):
+        changed.setdefault("data", []).append(
+            f"{ckpt['n_train']} train / {ckpt['n_val']} val jets, now {tr.n_train} / {tr.n_val}"
+        )
+    return "; ".join(
+        f"{part} changed" + (f": {', '.join(changed[part])}" if changed[part] else "")
+        for part in KEY_PARTS
+        if part in changed
+    )
+
+
+def _start_state(path: Path | None, tr: _Trainer, key: Mapping[str, str] | None) -> _LoopState:
+    """Where the epoch loop starts: this job's checkpoint at ``path`` if any, else afresh."""
+    state = _resume(path, tr, key) if path is not None and path.exists() else None
+    if state is None:
+        return _LoopState()
+    log.info("resuming from %s after epoch %d", path, state.epoch)
+    return state
+
+
+def _resume(path: Path, tr: _Trainer, key: Mapping[str, str] | None) -> _LoopState | None:
+    """Load a checkpoint of this job into the training objects; return the loop state.
+
+    A checkpoint of another job is deleted (``None`` returned: start from scratch).
+    """
+    optimizer, scheduler = tr.optimizer, tr.scheduler
     device = next(tr.model.parameters()).device
     ckpt = torch.load(path, map_location=device, weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+    fmt = ckpt.get("format") if isinstance(ckpt, dict) else None
+    if not (isinstance(fmt, str) and fmt.startswith(_FORMAT_FAMILY)):
         raise ValueError(f"{path} is not a {CHECKPOINT_FORMAT} training checkpoint")
-    old = ckpt["config"]
-    changed = [k for k in _RESUME_MUST_MATCH if old.get(k) != getattr(config, k)]
-    if changed:
-        diffs = ", ".join(f"{k}: {old.get(k)!r} -> {getattr(config, k)!r}" for k in changed)
-        raise ValueError(
-            f"cannot resume from {path}: TrainConfig differs ({diffs}); "
-            "delete the checkpoint to start afresh"
-        )
-    if (ckpt["n_train"], ckpt["n_val"]) != (tr.n_train, tr.n_val):
-        raise ValueError(
-            f"cannot resume from {path}: it was made with {ckpt['n_train']} train / "
-            f"{ckpt['n_val']} val jets, now {tr.n_train} / {tr.n_val}"
-        )
+    why = _other_job(ckpt, tr, key)
+    if why:
+        log.warning(
+            "checkpoint ignored: made by a different job (%s): %s; training from scratch",
+            why, path,
+        )  # fmt: skip
+        path.unlink()
+        return None
     tr.model.load_state_dict(ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])

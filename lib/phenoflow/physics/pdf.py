@@ -8,7 +8,9 @@ like powers of 1 - x); :meth:`PDFTable.xf` then interpolates x f(x, Q^2)
 with separable 4-point (cubic Lagrange) weights, all flavours of a point in one
 gather.  Building the default table takes well under a second, so it is
 built in memory; :meth:`PDFTable.save` / :meth:`PDFTable.load` keep a copy in
-an ``.npz`` keyed by the PDF set and the grid, for jobs without Pythia.
+an ``.npz`` with its PDF set and grid, for jobs without Pythia;
+:meth:`PDFTable.cached` keys its file by the grid, the settings, Pythia's
+version and this code (``phenoflow.resume``).
 
 Shapes: ``x`` and ``q2`` broadcast to a common shape S; ``xf`` returns S,
 ``xf_all`` returns S + (10,) in the order of :data:`PIDS`.  Units: Q^2 in GeV^2.
@@ -16,6 +18,9 @@ Shapes: ``x`` and ``q2`` broadcast to a common shape S; ``xf`` returns S,
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -24,6 +29,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from phenoflow.codehash import adapter_code_hash
+from phenoflow.resume import key_differences, resume_key
+
+log = logging.getLogger(__name__)
 #: Parton ids of the table columns: d u s c b, then their antiquarks.
 PIDS: tuple[int, ...] = (1, 2, 3, 4, 5, -1, -2, -3, -4, -5)
 _COLUMN = {pid: i for i, pid in enumerate(PIDS)}
@@ -131,15 +140,20 @@ class PDFTable:
                     row[col] = pdf.xf(pid, x, q2)
         return cls(grid, values, pdf_set=str(pythia.word("PDF:pSet")))
 
-    def save(self, path: str | Path | BinaryIO) -> None:
-        """Write the table (.npz) to ``path`` or an open binary file, with its grid and PDF set."""
+    def save(self, path: str | Path | BinaryIO, key: dict[str, str] | None = None) -> None:
+        """Write the table (.npz) to ``path`` or an open binary file, with its grid and PDF set.
+
+        ``key`` (``phenoflow.resume.resume_key``) marks a cache with what made it.
+        """
         g = self.grid
+        extra = {"key": np.array(json.dumps(key, sort_keys=True))} if key is not None else {}
         np.savez_compressed(
             path,
             values=self.values,
             grid=np.array([g.x_min, g.x_max, g.q_min, g.q_max, g.n_x, g.n_q], dtype=np.float64),
             pdf_set=np.array(self.pdf_set),
             pids=np.array(PIDS),
+            **extra,
         )
 
     @classmethod
@@ -168,22 +182,33 @@ class PDFTable:
     def cached(
         cls, path: str | Path, grid: PDFGrid | None = None, settings: tuple[str, ...] = ()
     ) -> PDFTable:
-        """Load ``path`` if it holds ``grid`` of the PDF set of ``settings``, else build and save it.
+        """Load ``path`` if the same job made it, else build and save it.
 
-        The file is written to a temporary name and renamed, so a crash never
-        leaves a half-written cache behind.
+        The same job: the same ``grid`` and ``settings``, the same Pythia (whose
+        PDF data it tabulates) and the same code (this module's import closure).
+        Any other cache is logged and rebuilt.  The file is written to a
+        temporary name and renamed, so a crash never leaves a half-written cache.
         """
         grid = grid or PDFGrid()
         path = Path(path)
+        key = _cache_key(grid, settings)
         if path.exists():
             try:
-                return cls.load(path, grid=grid, pdf_set=_pythia_pdf_set(settings))
-            except ValueError:
-                pass  # another grid or PDF set: rebuilt below
+                with np.load(path) as f:
+                    stored = json.loads(str(f["key"])) if "key" in f.files else None
+                why = key_differences(stored, key)
+                if not why:
+                    return cls.load(path, grid=grid, pdf_set=_pythia_pdf_set(settings))
+                log.info(
+                    "PDF cache ignored: made by a different job (%s changed): %s; rebuilding",
+                    ", ".join(why), path,
+                )  # fmt: skip
+            except (ValueError, OSError, KeyError):
+                pass  # unreadable, another grid or PDF set: rebuilt below
         table = cls.from_pythia(grid, settings)
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("wb") as fh:
-            table.save(fh)
+            table.save(fh, key)
         os.replace(tmp, path)
         return table
 
@@ -256,6 +281,14 @@ def _pythia(settings: tuple[str, ...]) -> Any:
     from phenoflow.generation.pythia import make_pythia
 
     return make_pythia(settings, init=False, where=lambda i: " (a PDF setting)")
+
+
+def _cache_key(grid: PDFGrid, settings: tuple[str, ...]) -> dict[str, str]:
+    """What determines a cached table: grid and settings, Pythia's version, this code."""
+    from importlib.metadata import version
+
+    params = {"grid": dataclasses.asdict(grid), "settings": list(settings)}
+    return resume_key(params, adapter_code_hash(__file__), f"pythia8mc {version('pythia8mc')}")
 
 
 def _pythia_pdf_set(settings: tuple[str, ...]) -> str:

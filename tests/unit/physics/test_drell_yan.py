@@ -122,6 +122,29 @@ def test_pdf_table_cache_round_trip(pdf: PDFTable, tmp_path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_pdf_cache_is_keyed_by_settings_pythia_and_code(tmp_path, monkeypatch, caplog) -> None:
+    from phenoflow.physics import pdf as pdf_module
+
+    path, small = tmp_path / "pdf.npz", PDFGrid(n_x=41, n_q=9)
+    PDFTable.cached(path, grid=small)
+    # same job: reused (the file is not rewritten)
+    stamp = path.stat().st_mtime_ns
+    PDFTable.cached(path, grid=small)
+    assert path.stat().st_mtime_ns == stamp
+    # a cache without a key (older phenoflow) or made by other code: rebuilt, with a log line
+    PDFTable.from_pythia(small).save(path)
+    with caplog.at_level("INFO", logger="phenoflow.physics.pdf"):
+        PDFTable.cached(path, grid=small)
+    assert (
+        "PDF cache ignored: made by a different job (settings, data, code changed)" in caplog.text
+    )
+    caplog.clear()
+    monkeypatch.setattr(pdf_module, "adapter_code_hash", lambda _: "edited")
+    with caplog.at_level("INFO", logger="phenoflow.physics.pdf"):
+        PDFTable.cached(path, grid=small)
+    assert "(code changed)" in caplog.text
+
+
 # -- electroweak inputs --------------------------------------------------------------------
 
 

@@ -9,7 +9,6 @@ A model key is ``<name>`` or ``<name>_<subjet algorithm>`` (``mixer_hdbscan``).
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from phenoflow.ml.data import load_tagging_split, substructure_column
 from phenoflow.ml.device import pick_device
 from phenoflow.ml.models import TAGGER_NAMES, build_tagger
 from phenoflow.ml.train import TrainConfig, predict, train_classifier
+from phenoflow.ml.tree_store import load_trees, save_trees
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,13 @@ def train_deep(
     config: TrainConfig,
     checkpoint: str | Path,
     default_algorithm: str = "ca",
+    resume_key: Mapping[str, str] | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Train one deep tagger (seeded by ``config.seed``); resumable through ``checkpoint``."""
+    """Train one deep tagger (seeded by ``config.seed``); resumable through ``checkpoint``.
+
+    ``resume_key`` (``phenoflow.resume.resume_key``) names the job: a checkpoint written
+    under another key is ignored and replaced.
+    """
     name, algo = parse_key(key)
     data = load_splits(dataset, algo or default_algorithm)
     for split, arrays in data.items():
@@ -80,14 +85,16 @@ def train_deep(
             raise ValueError(f"{dataset}/{split}: the split holds no jets")
     torch.manual_seed(config.seed)
     model = build_model(name, model_options)
-    history = train_classifier(model, data["train"], data["val"], config, checkpoint=checkpoint)
+    history = train_classifier(
+        model, data["train"], data["val"], config, checkpoint=checkpoint, resume_key=resume_key
+    )
     history["n_parameters"] = n_parameters(model)
     history["model"] = key
     return model, history
 
 
 def train_bdt(dataset: str | Path, seed: int, output: str | Path) -> dict[str, Any]:
-    """Gradient-boosted trees on (soft-drop mass, tau32); pickled to ``output``."""
+    """Gradient-boosted trees on (soft-drop mass, tau32); stored with skops at ``output``."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     data = load_splits(dataset, "ca")
@@ -96,15 +103,15 @@ def train_bdt(dataset: str | Path, seed: int, output: str | Path) -> dict[str, A
     clf = HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=seed)
     clf.fit(X, data["train"]["labels"])
     wall = time.perf_counter() - start
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(output) + ".tmp")
-    tmp.write_bytes(pickle.dumps(clf))
-    tmp.replace(output)
+    save_trees(clf, output)
     return {"model": "bdt", "wall_s": wall, "n_parameters": 0, "features": list(BASELINE_FEATURES)}
 
 
 def bdt_scores(model_path: str | Path, data: Mapping[str, np.ndarray]) -> np.ndarray:
-    clf = pickle.loads(Path(model_path).read_bytes())
+    """(n,) signal probabilities of the BDT stored at ``model_path`` (see :func:`train_bdt`)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = load_trees(model_path, expected=HistGradientBoostingClassifier)
     X = np.stack([substructure_column(data, f) for f in BASELINE_FEATURES], axis=1)
     return clf.predict_proba(X)[:, 1]
 
