@@ -114,6 +114,15 @@ def check_bounds(bounds: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
         raise ValueError(f"bounds[{i}] = {tuple(arr[i])} has low >= high")
+    with np.errstate(over="ignore", under="ignore"):
+        width = arr[:, 1] - arr[:, 0]
+        volume = float(np.prod(width))
+    wide = ~np.isfinite(width)
+    if wide.any():
+        i = int(np.flatnonzero(wide)[0])
+        raise ValueError(f"bounds[{i}] = {tuple(arr[i])}: high - low overflows float64")
+    if not (math.isfinite(volume) and volume > 0):
+        raise ValueError(f"bounds: the box volume {volume} over- or underflows float64")
     return arr
 
 
