@@ -56,6 +56,7 @@ from phenoflow.scan.evaluation import (
     Threshold,
     check_bounds,
     check_budget,
+    check_seed,
     uniform,
 )
 from phenoflow.scan.result import ScanResult
@@ -197,17 +198,19 @@ def explore(
     ``objective`` maps (n, d) float64 parameters to (n,) bool (in target) or (n,) scores
     with ``threshold=`` (see :class:`ScanOptions`); ``bounds`` is (d, 2) [low, high];
     ``n_calls`` is the most points the objective will ever see.  ``seed`` fixes every
-    random choice (same seed, same scan, bit for bit on the same machine).  ``options``
-    are the fields of :class:`ScanOptions`.
+    random choice (same seed, same scan, bit for bit on the same machine); it must be a
+    non-negative int.  ``options`` are the fields of :class:`ScanOptions`.  The objective
+    gets its own copy of the points (it may modify them).
 
-    Raises ValueError for bad bounds or options and for an objective returning NaN or
-    a wrong shape; :class:`~phenoflow.scan.evaluation.ObjectiveError` (naming the points)
-    when the objective raises.
+    Raises ValueError for bad bounds, budget, seed or option values and for an objective
+    returning NaN or a wrong shape, TypeError for unknown options;
+    :class:`~phenoflow.scan.evaluation.ObjectiveError` (naming the points) when the
+    objective raises, with every point evaluated before in its ``partial`` result.
     """
     opts = make_options(**options)
     box = check_bounds(bounds)
     budget = check_budget(n_calls)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
     with torch_threads(opts.num_threads):
         return _run(objective, box, budget, opts, rng, generator)
@@ -320,7 +323,7 @@ def _run(
     rng: np.random.Generator,
     generator: torch.Generator,
 ) -> ScanResult:
-    ev = Evaluator(objective, box, budget, opts.threshold)
+    ev = Evaluator(objective, box, budget, opts.threshold, method="mlscan")
     t0 = time.perf_counter()
     ev(uniform(rng, box, min(opts.n_initial, budget)), 0, "initial")
     _report(opts, ev, 0, 0, math.nan, t0)
