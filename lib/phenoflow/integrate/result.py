@@ -202,6 +202,8 @@ class CountedIntegrand:
                     f"integrand must map an (n, d) = ({n}, {self.dim}) array to shape ({n},), "
                     f"got shape {values.shape}"
                 )
+        # a strided view (a column of a bigger array) would reach vegas's C code as it is
+        values = np.ascontiguousarray(values)
         bad = ~np.isfinite(values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
