@@ -155,6 +155,13 @@ class ScanOptions:
             )
         if not self.hidden or any(int(h) < 1 for h in self.hidden):
             raise ValueError(f"option hidden must be positive widths, got {self.hidden!r}")
+        ff = self.fourier_features
+        if isinstance(ff, bool) or not isinstance(ff, int) or ff < 0:
+            raise ValueError(f"option fourier_features must be an int >= 0, got {ff!r}")
+        if not (math.isfinite(self.fourier_scale) and self.fourier_scale > 0):
+            raise ValueError(
+                f"option fourier_scale must be finite and > 0, got {self.fourier_scale!r}"
+            )
         if not (self.learning_rate > 0 and self.max_class_weight >= 1):
             raise ValueError("options learning_rate must be > 0 and max_class_weight >= 1")
         if self.callback is not None and not callable(self.callback):
@@ -168,7 +175,12 @@ def make_options(**options: Any) -> ScanOptions:
     if unknown:
         raise TypeError(f"unknown option(s) {unknown}; valid options: {sorted(known)}")
     if "hidden" in options:
-        options["hidden"] = tuple(int(h) for h in options["hidden"])
+        try:
+            options["hidden"] = tuple(int(h) for h in options["hidden"])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"option hidden must be a sequence of positive widths, got {options['hidden']!r}"
+            ) from None
     return ScanOptions(**options)
 
 

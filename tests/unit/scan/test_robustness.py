@@ -6,7 +6,14 @@ import pytest
 from phenoflow.scan import ObjectiveError, explore, mcmc_scan, random_scan
 
 UNIT = [(0.0, 1.0), (0.0, 1.0)]
-TINY = {"n_initial": 20, "n_per_iteration": 20, "n_pool": 200, "train_steps": 5, "hidden": (8,)}
+TINY = {
+    "n_initial": 20,
+    "n_per_iteration": 20,
+    "n_pool": 200,
+    "max_pool": 1000,
+    "train_steps": 5,
+    "hidden": (8,),
+}
 
 
 class FailsAfter:
