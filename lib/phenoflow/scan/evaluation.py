@@ -29,9 +29,7 @@ class ObjectiveError(RuntimeError):
     late keeps its work; ``None`` when raised outside a scan.
     """
 
-    def __init__(
-        self, message: str, points: np.ndarray, partial: ScanResult | None = None
-    ) -> None:
+    def __init__(self, message: str, points: np.ndarray, partial: ScanResult | None = None) -> None:
         super().__init__(message)
         self.points = points
         self.partial = partial
