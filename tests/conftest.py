@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from phenoflow.analyses.events.spec import GenerateSpec
 from phenoflow.generation.pythia import ShardSpec, generate_shard
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Property-based tests stay fast and reproducible: few examples, no per-example deadline
+# (integrators have a warm-up), a fixed seed and no example database.  Select another
+# profile with HYPOTHESIS_PROFILE (e.g. "thorough" for a longer local search).
+settings.register_profile(
+    "phenoflow", max_examples=20, deadline=None, derandomize=True, database=None
+)
+settings.register_profile(
+    "thorough", max_examples=500, deadline=None, derandomize=False, database=None
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "phenoflow"))
 
 
 def load_config(*overrides: str) -> dict:

@@ -12,6 +12,11 @@ Methods
 ``f`` maps an (n, d) float64 array to (n,) values; ``bounds`` is d pairs (low, high);
 ``n_calls`` is the total number of integrand evaluations allowed (training and
 adaptation included) and is never exceeded.  Same ``seed`` -> same result.
+
+``f`` always gets a fresh copy of the points, so it may modify its argument in place.
+Integrands of any overall size work: when the largest |f| of the first batch is
+outside :data:`~phenoflow.integrate.result.SAFE_RANGE` (about 1e-38 to 1e38) the
+methods integrate ``f / 2^k`` and the result is multiplied back (exact: a power of two).
 """
 
 from __future__ import annotations
@@ -31,11 +36,22 @@ from phenoflow.integrate.result import (
     Integrand,
     IntegrandError,
     Result,
+    ScaleError,
     check_bounds,
     check_budget,
 )
 
 METHODS: tuple[str, ...] = ("lestrat", "vegas", "vegas_classic", "plain", "madnis")
+SEED_LIMIT = 2**64  # seeds are ints in [0, SEED_LIMIT) (what torch's generators accept)
+
+
+def check_seed(seed: Any) -> int:
+    """Validate ``seed``: an int (not bool) in [0, 2^64); ``ValueError`` naming it otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= int(seed) < SEED_LIMIT:
+        raise ValueError(f"seed must be an int in [0, 2**64), got {int(seed)}")
+    return int(seed)
 
 
 def integrate(
@@ -48,21 +64,22 @@ def integrate(
 ) -> Result:
     """Integrate ``f`` over the box ``bounds`` with at most ``n_calls`` evaluations.
 
-    ``f``        vectorised integrand: (n, d) float64 -> (n,) float64.
+    ``f``        vectorised integrand: (n, d) float64 -> (n,) real values ((n, 1) is
+                 accepted too); it gets its own copy of the points and may modify it.
     ``bounds``   d pairs (low, high), finite, low < high.
     ``n_calls``  budget of integrand evaluations (every point passed to f counts).
     ``method``   one of :data:`METHODS`.
-    ``seed``     seeds every random number of the method (numpy ``Generator`` s).
+    ``seed``     an int in [0, 2^64); seeds every random number of the method.
     ``options``  method-specific keyword options (see each method).
 
-    Raises ``ValueError`` for bad bounds, budget or method, :class:`IntegrandError`
-    when f returns non-finite values or a wrong shape.
+    Raises ``ValueError`` for bad bounds, budget, seed, method or options,
+    :class:`IntegrandError` when f returns non-finite values or a wrong shape,
+    :class:`ScaleError` when the values of f span more than float64 arithmetic holds.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {list(METHODS)}")
     box = check_bounds(bounds)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check_seed(seed)
     minimum = MIN_CALLS if method == "lestrat" else references.MIN_CALLS[method]
     budget = check_budget(n_calls, minimum, method)
     if not callable(f):
@@ -71,7 +88,8 @@ def integrate(
     t0 = time.perf_counter()
     if method == "lestrat":
         opts = options_from(options)
-        mean, sdev, model, info = lestrat_integrate(F, f, box, budget, int(seed), opts)
+        mean, sdev, model, info = lestrat_integrate(F, f, box, budget, seed, opts)
+        mean, sdev = F.unscale(mean, sdev)
         return Result(
             mean=mean,
             sdev=sdev,
@@ -79,15 +97,16 @@ def integrate(
             n_calls_budget=budget,
             wall_s=time.perf_counter() - t0,
             method=method,
-            seed=int(seed),
+            seed=seed,
             n_classes=model.classes.n_classes,
             model=model,
             info=info,
         )
-    out = references.run(method, F, box, budget, int(seed), options)
+    out = references.run(method, F, box, budget, seed, options)
+    mean, sdev = F.unscale(out.mean, out.sdev)
     return Result(
-        mean=out.mean,
-        sdev=out.sdev,
+        mean=mean,
+        sdev=sdev,
         n_calls=F.n_calls,
         n_calls_budget=budget,
         wall_s=time.perf_counter() - t0,
@@ -107,5 +126,6 @@ __all__ = [
     "LeStratModel",
     "LeStratOptions",
     "Result",
+    "ScaleError",
     "integrate",
 ]

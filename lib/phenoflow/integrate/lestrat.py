@@ -813,8 +813,9 @@ def _info(
     predicted: list[float],
     timings: dict[str, float],
     dim: int,
+    scale: float,
 ) -> dict[str, Any]:
-    """The ``info`` dict of the result."""
+    """The ``info`` dict of the result (stratum integrals in units of f, not f / scale)."""
     return {
         "timings": timings,
         "classes": list(learnt.classes.labels),
@@ -825,8 +826,8 @@ def _info(
         "strata": [
             {
                 "label": st.label,
-                "mean": st.mean,
-                "sdev": math.sqrt(st.var),
+                "mean": st.mean * scale,
+                "sdev": math.sqrt(st.var) * scale,
                 "calls": st.n_calls,
                 "proposal": st.choice[0] if st.choice else "",
                 "calib": dict(st.calib),
@@ -845,7 +846,10 @@ def lestrat_integrate(
     seed: int,
     opts: LeStratOptions,
 ) -> tuple[float, float, LeStratModel, dict[str, Any]]:
-    """Run the five steps on the counted integrand ``F``; returns (mean, sdev, model, info)."""
+    """Run the five steps on the counted integrand ``F``; returns (mean, sdev, model, info).
+
+    ``mean`` and ``sdev`` are of the values ``F`` returns (f / ``F.scale``).
+    """
     laps = _Laps(time.perf_counter())
     rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
     pilot = _pilot(F, bounds, max(int(n_calls * opts.pilot_frac), 300), opts, rng)
@@ -858,8 +862,8 @@ def lestrat_integrate(
     laps.lap("calibrate")
     mean, var = _final_estimate(F, strata, learnt.classifier, opts, rng)
     laps.lap("estimate")
-    model = LeStratModel(f, bounds, learnt.classes, learnt.classifier, strata)
-    info = _info(learnt, strata, chosen, predicted, laps.timings, len(bounds))
+    model = LeStratModel(f, bounds, learnt.classes, learnt.classifier, strata, scale=F.scale)
+    info = _info(learnt, strata, chosen, predicted, laps.timings, len(bounds), F.scale)
     return mean, math.sqrt(var), model, info
 
 

@@ -85,7 +85,9 @@ class LeStratModel:
     """What ``lestrat`` learnt: the classifier, the classes and per-stratum proposals.
 
     Use :meth:`generate` for unweighted events.  ``f`` is the user's integrand (events
-    need new evaluations of it).
+    need new evaluations of it).  ``scale`` is the internal scale of the integration
+    (:class:`~phenoflow.integrate.result.CountedIntegrand`): the numbers of the strata
+    (``mean``, ``var``, ``abs_mean``, ``w_max``) are of ``f / scale``.
     """
 
     f: Integrand
@@ -93,6 +95,22 @@ class LeStratModel:
     classes: LevelClasses
     classifier: LevelClassifier
     strata: list[Stratum]
+    scale: float = 1.0
+
+    def evaluate(self, x: np.ndarray) -> np.ndarray:
+        """(n,) float64 values ``f / scale`` at the points ``x`` (n, d).
+
+        ``f`` gets a copy of ``x`` (it may modify it) and may return shape (n,) or (n, 1).
+        """
+        values = np.asarray(self.f(np.array(x, dtype=np.float64, order="C")), dtype=np.float64)
+        if values.shape != (len(x),):
+            if values.size != len(x) or values.ndim != 2:
+                raise ValueError(
+                    f"integrand must map {x.shape} points to shape ({len(x)},), "
+                    f"got shape {values.shape}"
+                )
+            values = values.reshape(len(x))
+        return values / self.scale if self.scale != 1.0 else values
 
     @property
     def dim(self) -> int:
@@ -221,7 +239,7 @@ class _Unweighting:
         if not len(idx):
             return
         xe = x[idx]
-        fx = self.model.f(xe)
+        fx = self.model.evaluate(xe)
         w = fx * np.exp(-st.proposal.log_mix_density(xe))
         g = self.factor(xe)
         # the kept points have density q g / z: |w| / g and |w| estimate int |f| and
@@ -312,4 +330,4 @@ def generate_events(
     prob /= prob.sum()
     want = rng.multinomial(n_events, prob)
     run.fill(want)
-    return run.events(want, float((abs_int * g_mean).sum()))
+    return run.events(want, float((abs_int * g_mean).sum()) * model.scale)

@@ -3,7 +3,10 @@
 Every method of :func:`phenoflow.integrate.integrate` sees the user's integrand only
 through a :class:`CountedIntegrand`: it checks shapes and finiteness of what ``f``
 returns, counts every point passed to ``f`` and refuses to go past the budget, so
-``Result.n_calls`` is exact and never larger than the ``n_calls`` asked for.
+``Result.n_calls`` is exact and never larger than the ``n_calls`` asked for.  ``f``
+gets its own copy of the points (it may modify them in place), and values far outside
+the range of ordinary float64 arithmetic are rescaled by a power of two (see
+:data:`SAFE_RANGE`).
 """
 
 from __future__ import annotations
@@ -17,9 +20,25 @@ import numpy as np
 
 Integrand = Callable[[np.ndarray], np.ndarray]
 
+# Integrands whose largest |f| on the first batch with a nonzero value lies in this range
+# are integrated as they are.  Outside it, squares of f (variances, VEGAS's map
+# adaptation) under- or overflow float64: the methods see f / scale instead, with
+# ``scale`` the power of two nearest below that largest |f|, which divides every value
+# exactly, and the results are multiplied back.
+SAFE_RANGE: tuple[float, float] = (2.0**-128, 2.0**128)
+
 
 class IntegrandError(ValueError):
     """The integrand returned something unusable (NaN/inf values or a wrong shape)."""
+
+
+class ScaleError(ArithmeticError):
+    """The integrand's values span more than float64 arithmetic can integrate.
+
+    Raised when an integrator's own numbers over- or underflow although ``f`` returned
+    finite values (e.g. a peak of 1e300 next to values of 1e-300): divide ``f`` by a
+    constant of the size of its typical values, or split the domain.
+    """
 
 
 class BudgetExceededError(RuntimeError):
@@ -95,6 +114,15 @@ def check_bounds(bounds: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
         raise ValueError(f"bounds[{i}] = {tuple(arr[i])} has low >= high")
+    with np.errstate(over="ignore", under="ignore"):
+        width = arr[:, 1] - arr[:, 0]
+        volume = float(np.prod(width))
+    wide = ~np.isfinite(width)
+    if wide.any():
+        i = int(np.flatnonzero(wide)[0])
+        raise ValueError(f"bounds[{i}] = {tuple(arr[i])}: high - low overflows float64")
+    if not (math.isfinite(volume) and volume > 0):
+        raise ValueError(f"bounds: the box volume {volume} over- or underflows float64")
     return arr
 
 
@@ -112,10 +140,19 @@ def check_budget(n_calls: int, minimum: int, method: str) -> int:
 class CountedIntegrand:
     """Wraps the user's ``f``: counts calls, enforces the budget, checks what ``f`` returns.
 
-    Calling it with an (n, d) array evaluates ``f`` once on the whole array and returns
-    an (n,) float64 array.  It raises :class:`BudgetExceededError` *before* calling ``f``
-    if the n points would take the count past ``budget``, and :class:`IntegrandError` if
-    ``f`` returns a wrong shape or non-finite values (with the count and an example point).
+    Calling it with an (n, d) array evaluates ``f`` once on a fresh C-contiguous float64
+    copy of the whole array (``f`` may modify it; the caller's points stay intact) and
+    returns an (n,) float64 array of ``f / scale``.  ``f`` may return any real dtype and
+    shape (n,), (n, 1) or (1, n).  It raises :class:`BudgetExceededError` *before*
+    calling ``f`` if the n points would take the count past ``budget``,
+    :class:`IntegrandError` if ``f`` returns a wrong shape or non-finite values (with the
+    count and an example point) and :class:`ScaleError` if the integrator hands it
+    non-finite points (its own arithmetic overflowed).
+
+    ``scale`` is 1 unless the largest |f| of the first batch with a nonzero value lies
+    outside :data:`SAFE_RANGE`; then it is the power of two nearest below that value,
+    fixed for the rest of the run (batches before it were all zero, so they agree with
+    any scale).  Integrals of the values returned are multiplied by ``scale``.
     """
 
     def __init__(self, f: Integrand, dim: int, budget: int) -> None:
@@ -123,6 +160,9 @@ class CountedIntegrand:
         self.dim = dim
         self.budget = budget
         self.n_calls = 0
+        self.scale = 1.0
+        self._scale_fixed = False
+        self.max_abs = 0.0  # largest |f| returned so far (unscaled)
 
     @property
     def remaining(self) -> int:
@@ -139,8 +179,17 @@ class CountedIntegrand:
                 f"evaluating {n} more points would exceed the budget: "
                 f"{self.n_calls} used of {self.budget}"
             )
+        if not np.isfinite(x).all():
+            raise ScaleError(
+                f"the integrator produced non-finite points after f returned values up to "
+                f"|f| = {self.max_abs:.3g} (internal scale {self.scale:.3g}): its arithmetic "
+                f"overflowed; divide f by a constant of the size of its typical values, or "
+                f"split the domain where f spans many orders of magnitude"
+            )
         self.n_calls += n
-        out = self.f(x)
+        # a copy: f may modify its argument in place, and x is often the integrator's own
+        # array (sample points it still needs)
+        out = self.f(x.copy())
         try:
             values = np.asarray(out, dtype=np.float64)
         except (TypeError, ValueError) as err:
@@ -153,6 +202,8 @@ class CountedIntegrand:
                     f"integrand must map an (n, d) = ({n}, {self.dim}) array to shape ({n},), "
                     f"got shape {values.shape}"
                 )
+        # a strided view (a column of a bigger array) would reach vegas's C code as it is
+        values = np.ascontiguousarray(values)
         bad = ~np.isfinite(values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -161,4 +212,30 @@ class CountedIntegrand:
                 f"integrand returned {int(bad.sum())} non-finite value(s) (NaN or inf) out of "
                 f"{n} points; e.g. f([{point}]) = {values[i]}"
             )
+        return self._rescaled(values)
+
+    def _rescaled(self, values: np.ndarray) -> np.ndarray:
+        """``values / scale``, fixing the scale at the first batch with a nonzero value."""
+        peak = float(np.max(np.abs(values)))
+        self.max_abs = max(self.max_abs, peak)
+        if not self._scale_fixed and peak > 0:
+            self._scale_fixed = True
+            if not SAFE_RANGE[0] <= peak <= SAFE_RANGE[1]:
+                # 2^(e-1) <= peak < 2^e: dividing by a power of two is exact
+                self.scale = math.ldexp(1.0, math.frexp(peak)[1] - 1)
+        if self.scale != 1.0:
+            return values / self.scale
         return values
+
+    def unscale(self, mean: float, sdev: float) -> tuple[float, float]:
+        """An integral of the scaled values and its error, in units of ``f``.
+
+        Raises :class:`ScaleError` when the product is not a finite float64.
+        """
+        mean, sdev = mean * self.scale, sdev * self.scale
+        if not (math.isfinite(mean) and math.isfinite(sdev)):
+            raise ScaleError(
+                f"the integral ({mean} +- {sdev}) is not a finite float64 (|f| up to "
+                f"{self.max_abs:.3g}); divide f by a constant and multiply the result back"
+            )
+        return mean, sdev

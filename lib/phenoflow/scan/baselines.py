@@ -19,6 +19,7 @@ from phenoflow.scan.evaluation import (
     Threshold,
     check_bounds,
     check_budget,
+    check_seed,
     uniform,
 )
 from phenoflow.scan.result import ScanResult
@@ -42,8 +43,8 @@ def random_scan(
     box, budget = check_bounds(bounds), check_budget(n_calls)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    rng = np.random.default_rng(seed)
-    ev = Evaluator(objective, box, budget, threshold)
+    rng = np.random.default_rng(check_seed(seed))
+    ev = Evaluator(objective, box, budget, threshold, method="random")
     iteration, stop = 0, "budget"
     while ev.remaining > 0:
         if target_count is not None and ev.n_in_target >= target_count:
@@ -89,8 +90,8 @@ def mcmc_scan(
     if not 0.0 < target_acceptance < 1.0 or not initial_step > 0:
         raise ValueError("need 0 < target_acceptance < 1 and initial_step > 0")
     logp_of = log_density if log_density is not None else _log
-    rng = np.random.default_rng(seed)
-    ev = Evaluator(objective, box, budget, threshold)
+    rng = np.random.default_rng(check_seed(seed))
+    ev = Evaluator(objective, box, budget, threshold, method="mcmc")
     chains = _Chains.start(ev, rng, box, min(n_chains, budget), logp_of, initial_step)
     t = 0
     while ev.remaining > 0:

@@ -22,11 +22,24 @@ _ORIGIN_DTYPE = f"<U{max(map(len, ORIGINS))}"
 
 
 class ObjectiveError(RuntimeError):
-    """The objective raised; ``points`` (n, d) is the batch it was evaluating."""
+    """The objective raised; ``points`` (n, d) is the batch it was evaluating.
 
-    def __init__(self, message: str, points: np.ndarray) -> None:
+    ``partial`` is the :class:`~phenoflow.scan.result.ScanResult` of every point
+    evaluated before that batch (``stop_reason="objective_error"``), so a scan that fails
+    late keeps its work; ``None`` when raised outside a scan.
+    """
+
+    def __init__(self, message: str, points: np.ndarray, partial: ScanResult | None = None) -> None:
         super().__init__(message)
         self.points = points
+        self.partial = partial
+
+
+def check_seed(seed: Any) -> int:
+    """Validate a scan's ``seed``: a non-negative int (not bool); ValueError naming it."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return int(seed)
 
 
 def check_bounds(bounds: Any) -> np.ndarray:
@@ -46,6 +59,11 @@ def check_bounds(bounds: Any) -> np.ndarray:
             f"bounds[{i}] = {arr[i].tolist()}: low must be < high "
             f"({bad.size} bad dimension(s): {bad.tolist()})"
         )
+    with np.errstate(over="ignore"):
+        wide = np.flatnonzero(~np.isfinite(arr[:, 1] - arr[:, 0]))
+    if wide.size:
+        i = int(wide[0])
+        raise ValueError(f"bounds[{i}] = {arr[i].tolist()}: high - low overflows float64")
     return arr
 
 
@@ -73,10 +91,16 @@ class Evaluator:
     ``objective`` maps (n, d) float64 to (n,) bool (in target) or (n,) scores; with
     scores, ``threshold`` decides: a float means ``score > threshold``, a callable maps
     (n,) scores to (n,) bool.  Every point handed to the objective counts as one call.
+    ``method`` names the scan in the partial result attached to an :class:`ObjectiveError`.
     """
 
     def __init__(
-        self, objective: Objective, bounds: np.ndarray, n_calls: int, threshold: Threshold
+        self,
+        objective: Objective,
+        bounds: np.ndarray,
+        n_calls: int,
+        threshold: Threshold,
+        method: str = "scan",
     ) -> None:
         if not callable(objective):
             raise TypeError(f"objective must be callable, got {type(objective).__name__}")
@@ -90,6 +114,7 @@ class Evaluator:
             if np.isnan(threshold):
                 raise ValueError("threshold must not be NaN")
         self.objective = objective
+        self.method = method  # names the partial result of an ObjectiveError
         self.bounds = bounds
         self.budget = n_calls
         self.threshold = threshold
@@ -131,8 +156,10 @@ class Evaluator:
         except Exception as exc:
             raise ObjectiveError(
                 f"objective raised {type(exc).__name__}: {exc} while evaluating a batch of "
-                f"{n} point(s): {_quote(points)}",
+                f"{n} point(s): {_quote(points)} ({self.n_used} earlier point(s) are in "
+                f"the error's .partial result)",
                 points,
+                self.result(self.method, "objective_error"),
             ) from exc
         values, in_target = self._verdict(points, raw)
         self.n_used += n

@@ -56,6 +56,7 @@ from phenoflow.scan.evaluation import (
     Threshold,
     check_bounds,
     check_budget,
+    check_seed,
     uniform,
 )
 from phenoflow.scan.result import ScanResult
@@ -154,6 +155,13 @@ class ScanOptions:
             )
         if not self.hidden or any(int(h) < 1 for h in self.hidden):
             raise ValueError(f"option hidden must be positive widths, got {self.hidden!r}")
+        ff = self.fourier_features
+        if isinstance(ff, bool) or not isinstance(ff, int) or ff < 0:
+            raise ValueError(f"option fourier_features must be an int >= 0, got {ff!r}")
+        if not (math.isfinite(self.fourier_scale) and self.fourier_scale > 0):
+            raise ValueError(
+                f"option fourier_scale must be finite and > 0, got {self.fourier_scale!r}"
+            )
         if not (self.learning_rate > 0 and self.max_class_weight >= 1):
             raise ValueError("options learning_rate must be > 0 and max_class_weight >= 1")
         if self.callback is not None and not callable(self.callback):
@@ -167,7 +175,12 @@ def make_options(**options: Any) -> ScanOptions:
     if unknown:
         raise TypeError(f"unknown option(s) {unknown}; valid options: {sorted(known)}")
     if "hidden" in options:
-        options["hidden"] = tuple(int(h) for h in options["hidden"])
+        try:
+            options["hidden"] = tuple(int(h) for h in options["hidden"])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"option hidden must be a sequence of positive widths, got {options['hidden']!r}"
+            ) from None
     return ScanOptions(**options)
 
 
@@ -197,17 +210,19 @@ def explore(
     ``objective`` maps (n, d) float64 parameters to (n,) bool (in target) or (n,) scores
     with ``threshold=`` (see :class:`ScanOptions`); ``bounds`` is (d, 2) [low, high];
     ``n_calls`` is the most points the objective will ever see.  ``seed`` fixes every
-    random choice (same seed, same scan, bit for bit on the same machine).  ``options``
-    are the fields of :class:`ScanOptions`.
+    random choice (same seed, same scan, bit for bit on the same machine); it must be a
+    non-negative int.  ``options`` are the fields of :class:`ScanOptions`.  The objective
+    gets its own copy of the points (it may modify them).
 
-    Raises ValueError for bad bounds or options and for an objective returning NaN or
-    a wrong shape; :class:`~phenoflow.scan.evaluation.ObjectiveError` (naming the points)
-    when the objective raises.
+    Raises ValueError for bad bounds, budget, seed or option values and for an objective
+    returning NaN or a wrong shape, TypeError for unknown options;
+    :class:`~phenoflow.scan.evaluation.ObjectiveError` (naming the points) when the
+    objective raises, with every point evaluated before in its ``partial`` result.
     """
     opts = make_options(**options)
     box = check_bounds(bounds)
     budget = check_budget(n_calls)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
     with torch_threads(opts.num_threads):
         return _run(objective, box, budget, opts, rng, generator)
@@ -320,7 +335,7 @@ def _run(
     rng: np.random.Generator,
     generator: torch.Generator,
 ) -> ScanResult:
-    ev = Evaluator(objective, box, budget, opts.threshold)
+    ev = Evaluator(objective, box, budget, opts.threshold, method="mlscan")
     t0 = time.perf_counter()
     ev(uniform(rng, box, min(opts.n_initial, budget)), 0, "initial")
     _report(opts, ev, 0, 0, math.nan, t0)

@@ -32,7 +32,8 @@ class ScanResult:
     ``bounds``     (d, 2) float64, [low, high] per dimension
 
     ``method`` names the algorithm, ``n_calls_budget`` the budget it was given and
-    ``stop_reason`` why it stopped (``"budget"``, ``"target_count"``, ``"max_iterations"``).
+    ``stop_reason`` why it stopped (``"budget"``, ``"target_count"``, ``"max_iterations"``;
+    ``"objective_error"`` for the partial result of an ``ObjectiveError``).
     ``info`` holds algorithm-specific extras (e.g. MCMC acceptance rates).
     """
 
