@@ -73,8 +73,8 @@ def _describe(error: Any) -> str:
         # the instance is the key itself, under the mapping at `path`
         key = _key([*path, error.instance])
         if v == "enum":
-            allowed = ", ".join(map(str, error.validator_value))
-            return f"unknown config key {key!r}; allowed keys here: {allowed}"
+            names = ", ".join(map(str, error.validator_value))
+            return f"unknown config key {key!r}; allowed keys here: {names}"
         path = [*path, error.instance]
     desc = error.schema.get("description", "")
     message = f"{error.instance!r} is not allowed" if v == "not" else error.message
@@ -268,7 +268,9 @@ def _range_checks(cfg: dict[str, Any]) -> list[str]:
     """[low, high] pairs in order; every active integrand has its call budgets."""
     problems = []
 
-    def increasing(key: str, values: Sequence[float], what: str = "[low, high] with low < high"):
+    def increasing(
+        key: str, values: Sequence[float], what: str = "[low, high] with low < high"
+    ) -> None:
         if any(b <= a for a, b in itertools.pairwise(values)):
             problems.append(f"config key {key!r}: {list(values)} is not {what}")
 
@@ -323,7 +325,7 @@ def _top(module: str, name: str) -> ast.AST:
     for node in _source(module).body:
         if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
             return node
-        targets = [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets: list[ast.expr] = [node.target] if isinstance(node, ast.AnnAssign) else []
         targets += node.targets if isinstance(node, ast.Assign) else []
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             return node
@@ -375,7 +377,11 @@ def tagger_options(name: str) -> dict[str, ast.expr | None]:
             return _parameters(node.module, node.names[0].name)
     # a factory that builds the model itself: its own signature
     sig = inspect.signature(factory)
-    return {p: None for p in sig.parameters if sig.parameters[p].kind is not p.VAR_KEYWORD}
+    return {
+        p: None
+        for p in sig.parameters
+        if sig.parameters[p].kind is not inspect.Parameter.VAR_KEYWORD
+    }
 
 
 def scan_options() -> dict[str, ast.expr | None]:

@@ -131,7 +131,8 @@ def _resolve_mapping(path: Any, tree: Any, mapping: Mapping[str, Any]) -> dict[s
     """``mapping`` with every branch name replaced by its full path; errors name what is wrong."""
     paths = list(tree.keys(recursive=True, full_paths=True))
     resolved: dict[str, Any] = dict(mapping)
-    missing, ambiguous = [], []
+    missing: list[tuple[str, str, list[str]]] = []
+    ambiguous: list[tuple[str, str, list[str]]] = []
 
     def one(what: str, name: str) -> str:
         got = resolve_branch(paths, name)

@@ -31,7 +31,7 @@ def _renumber(node: Any, ids: dict[int, int]) -> Any:
         return [_renumber(v, ids) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in node.items():
         if k == "__id__" and isinstance(v, int):
             out[k] = ids.setdefault(v, len(ids))

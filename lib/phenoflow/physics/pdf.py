@@ -146,15 +146,15 @@ class PDFTable:
         ``key`` (``phenoflow.resume.resume_key``) marks a cache with what made it.
         """
         g = self.grid
-        extra = {"key": np.array(json.dumps(key, sort_keys=True))} if key is not None else {}
-        np.savez_compressed(
-            path,
-            values=self.values,
-            grid=np.array([g.x_min, g.x_max, g.q_min, g.q_max, g.n_x, g.n_q], dtype=np.float64),
-            pdf_set=np.array(self.pdf_set),
-            pids=np.array(PIDS),
-            **extra,
-        )
+        arrays: dict[str, Any] = {
+            "values": self.values,
+            "grid": np.array([g.x_min, g.x_max, g.q_min, g.q_max, g.n_x, g.n_q], dtype=np.float64),
+            "pdf_set": np.array(self.pdf_set),
+            "pids": np.array(PIDS),
+        }
+        if key is not None:
+            arrays["key"] = np.array(json.dumps(key, sort_keys=True))
+        np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(
