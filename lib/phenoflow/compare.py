@@ -61,7 +61,7 @@ def _same_checkpoint(a: Path, b: Path) -> bool:
 
     ca, cb = (torch.load(p, weights_only=False, map_location="cpu") for p in (a, b))
     for key in ("model", "best_state"):
-        sa, sb = ca.get(key, {}), cb.get(key, {})
+        sa, sb = ca.get(key) or {}, cb.get(key) or {}
         if sa.keys() != sb.keys() or not all(torch.equal(sa[k], sb[k]) for k in sa):
             return False
     return True
