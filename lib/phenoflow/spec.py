@@ -85,6 +85,15 @@ class Spec:
         return section_hash(self.hashed())
 
 
+def listed(config: Mapping[str, Any], value: str, *keys: str) -> str:
+    """``value`` if the list at config key ``keys`` holds it, else a SpecError naming that key."""
+    known = section(config, *keys)
+    if value not in known:
+        what = keys[-1].removesuffix("s")
+        raise SpecError(f"unknown {what} {value!r}; config key {'.'.join(keys)!r} lists {known}")
+    return value
+
+
 def section(config: Mapping[str, Any], *keys: str) -> Any:
     """``config[k1][k2]...`` with a SpecError naming the dotted key when one is missing."""
     node: Any = config

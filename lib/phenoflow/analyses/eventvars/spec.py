@@ -6,19 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from phenoflow.spec import Spec, SpecError
+from phenoflow.spec import Spec, listed
 
 if TYPE_CHECKING:
     from phenoflow.ml.event_variable import EVNConfig
-
-
-def _topology(config: Mapping[str, Any], topology: str) -> str:
-    known = config["eventvars"]["topologies"]
-    if topology not in known:
-        raise SpecError(
-            f"unknown topology {topology!r}; config key 'eventvars.topologies' lists {known}"
-        )
-    return topology
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,7 @@ class TrainEventVariableSpec(Spec):
     def from_config(cls, config: Mapping[str, Any], topology: str) -> TrainEventVariableSpec:
         ev = config["eventvars"]
         return cls(
-            topology=_topology(config, topology),
+            topology=listed(config, topology, "eventvars", "topologies"),
             seed=config["seed"],
             n_train=ev["n_train"],
             d_v=ev["d_v"],
@@ -81,4 +72,9 @@ class EvaluateEventVariableSpec(Spec):
     @classmethod
     def from_config(cls, config: Mapping[str, Any], topology: str) -> EvaluateEventVariableSpec:
         ev = config["eventvars"]
-        return cls(_topology(config, topology), config["seed"], ev["n_test"], ev["mass_fit"])
+        return cls(
+            listed(config, topology, "eventvars", "topologies"),
+            config["seed"],
+            ev["n_test"],
+            ev["mass_fit"],
+        )

@@ -7,16 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phenoflow.seeds import job_seed
-from phenoflow.spec import Spec, SpecError
-
-
-def _integrand(config: Mapping[str, Any], integrand: str) -> str:
-    known = config["integration"]["integrands"]
-    if integrand not in known:
-        raise SpecError(
-            f"unknown integrand {integrand!r}; config key 'integration.integrands' lists {known}"
-        )
-    return integrand
+from phenoflow.spec import Spec, listed
 
 
 def _drell_yan(config: Mapping[str, Any], integrand: str) -> dict[str, Any] | None:
@@ -38,7 +29,7 @@ class LadderSpec(Spec):
     def from_config(cls, config: Mapping[str, Any], integrand: str) -> LadderSpec:
         it = config["integration"]
         return cls(
-            integrand=_integrand(config, integrand),
+            integrand=listed(config, integrand, "integration", "integrands"),
             methods=tuple(it["methods"]),
             ladder=tuple(it["ladder"][integrand]),
             options=dict(it["options"]),
@@ -62,7 +53,9 @@ class PullsSpec(Spec):
     def from_config(cls, config: Mapping[str, Any], integrand: str) -> PullsSpec:
         it = config["integration"]
         p = it["pulls"]
-        base = job_seed(config, "integration", "pulls", _integrand(config, integrand))
+        base = job_seed(
+            config, "integration", "pulls", listed(config, integrand, "integration", "integrands")
+        )
         return cls(
             integrand=integrand,
             methods=tuple(p["methods"]),
