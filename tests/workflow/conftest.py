@@ -1,4 +1,4 @@
-"""The tiny workflow, run locally once per session and shared by the workflow tests."""
+"""The tiny workflow, run locally once per pytest run and shared by the workflow tests."""
 
 from __future__ import annotations
 

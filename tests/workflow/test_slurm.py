@@ -3,9 +3,9 @@
 The module fixture installs slurm-wlm and munge when missing (root and
 apt-get needed; otherwise every test here is skipped and pytest -ra says
 why), starts munged, slurmctld and slurmd on loopback, and stops the daemons
-by process id.  It reuses the session's local run of config/test.yaml (the
-``tiny`` fixture): a copy of that run has the outputs of one job of every
-rule removed (REGENERATED), and Snakemake rebuilds them, and what depends on
+by process id.  It reuses the local run of config/test.yaml that the ``tiny``
+fixture makes once per pytest run: a copy of that run has the outputs of one
+job of every rule removed (REGENERATED), and Snakemake rebuilds them, and what depends on
 them, with ``--workflow-profile profiles/slurm`` while one running generation
 job is cancelled with ``scancel`` (the profile's ``retries`` must resubmit
 it).  Every rule but ``import_root`` runs, the rest of the DAG is not
