@@ -11,6 +11,7 @@ import yaml
 from hypothesis import settings
 
 from phenoflow.analyses.events.spec import GenerateSpec
+from phenoflow.config import merge
 from phenoflow.generation.pythia import ShardSpec, generate_shard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,15 +30,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "phenoflow"))
 
 def load_config(*overrides: str) -> dict:
     """config/config.yaml merged with override files (as Snakemake merges them)."""
-
-    def merge(base: dict, new: dict) -> dict:
-        for k, v in new.items():
-            if isinstance(v, dict) and isinstance(base.get(k), dict):
-                merge(base[k], v)
-            else:
-                base[k] = v
-        return base
-
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     for name in overrides:
         merge(cfg, yaml.safe_load((ROOT / "config" / name).read_text()))
