@@ -9,7 +9,7 @@ STAMP   = $(VENV)/.installed
 # jobs started by Snakemake find the venv's python first
 SNAKEMAKE = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake
 
-.PHONY: env run test test-fast lint typecheck format report paper docs bench clean
+.PHONY: env run check-config test test-fast lint typecheck format report paper docs bench clean
 
 env: $(STAMP)
 
@@ -19,8 +19,18 @@ $(STAMP): pyproject.toml envs/constraints.txt
 	$(BIN)/python -m pip install --quiet -c envs/constraints.txt -e ".[workflow,dev]"
 	touch $(STAMP)
 
+# CONFIG=FILE... adds config files over config/config.yaml; they are checked first
+# (file, line and key of every problem) because Snakemake reads --configfile before
+# any workflow code runs and names neither the file nor the line of a YAML error.
+CONFIGFILES = $(if $(CONFIG),--configfile $(CONFIG))
+CHECK_CONFIG = PYTHONPATH=lib $(BIN)/python -m phenoflow.config $(CONFIG)
+
 run: env
-	$(SNAKEMAKE) --cores $(CORES)
+	$(CHECK_CONFIG)
+	$(SNAKEMAKE) --cores $(CORES) $(CONFIGFILES)
+
+check-config: env
+	$(CHECK_CONFIG)
 
 test: env
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
@@ -49,10 +59,12 @@ format: env
 # config (`make run`, or `make paper` then `make report CONFIG=config/paper.yaml`);
 # Snakemake refuses to report while outputs of the DAG are missing.
 report: env
-	$(SNAKEMAKE) --cores 1 $(if $(CONFIG),--configfile $(CONFIG)) --report results/report.html
+	$(CHECK_CONFIG)
+	$(SNAKEMAKE) --cores 1 $(CONFIGFILES) --report results/report.html
 	@echo "report: results/report.html"
 
 paper: env
+	$(CHECK_CONFIG) config/paper.yaml
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/paper.yaml
 
 # docs/results.md from the metrics.json files under results/ (after `make run`)

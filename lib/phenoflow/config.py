@@ -144,7 +144,8 @@ def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) 
         if not any(_coerce(cfg, e) for e in errors):
             break
     errors.sort(key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    problems = [_describe(e) for e in errors] + _option_checks(cfg)
+    # one line per problem: a group of missing keys is reported once, not once a key
+    problems = list(dict.fromkeys(_describe(e) for e in errors)) + _option_checks(cfg)
     if not errors:  # the cross-key checks rely on the structure the schema checks
         problems += _cross_checks(cfg)
     if problems:
@@ -571,9 +572,17 @@ def merge(base: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     return base
 
 
+DEFAULT_CONFIG = "config/config.yaml"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m phenoflow.config FILE...``: read, merge and validate config files."""
-    paths = list(sys.argv[1:] if argv is None else argv) or ["config/config.yaml"]
+    """``python -m phenoflow.config FILE...``: read, merge and validate config files.
+
+    The files are merged over ``config/config.yaml`` (as ``snakemake --configfile FILE...``
+    merges them over the Snakefile's ``configfile:``), so an overlay checks on its own.
+    """
+    given = list(sys.argv[1:] if argv is None else argv)
+    paths = [DEFAULT_CONFIG] + [p for p in given if Path(p) != Path(DEFAULT_CONFIG)]
     try:
         cfg: dict[str, Any] = {}
         for data in check_config_files(paths):

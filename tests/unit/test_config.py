@@ -3,6 +3,7 @@ import dataclasses
 import functools
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -286,6 +287,28 @@ def test_config_file_errors_name_the_file_and_line(tmp_path):
     assert f"config file {listed}" in msg
     assert "mapping" in msg
     assert f"config file {tmp_path / 'missing.yaml'} not found" in msg
+
+
+def test_config_cli_merges_over_the_default_and_names_each_problem_once(
+    tmp_path, monkeypatch, capsys
+):
+    """``python -m phenoflow.config overlay.yaml`` checks what ``--configfile`` would run."""
+    from phenoflow.config import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    assert main(["config/test.yaml"]) == 0
+    assert "config/config.yaml + config/test.yaml" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: 1\nrun: [a,\n")
+    assert main([str(bad)]) == 1
+    assert f"{bad}:3:" in capsys.readouterr().err
+    drop = tmp_path / "drop.yaml"  # tagging.train empty: a group of keys missing
+    drop.write_text("seed: 1\n")
+    monkeypatch.setattr("phenoflow.config.DEFAULT_CONFIG", str(drop))
+    assert main(["config/test.yaml"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(set(lines)), "a problem was listed twice"
+    assert any("tagging.train.learning_rate" in line for line in lines)
 
 
 # --- property tests: configs near the shipped ones, drawn from the schema or mangled ---
