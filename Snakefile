@@ -20,6 +20,7 @@ include: "rules/eventvars.smk"
 include: "rules/tagging.smk"
 include: "rules/scan.smk"
 include: "rules/integration.smk"
+include: "rules/multimodal.smk"
 include: "rules/summary.smk"
 
 
@@ -38,3 +39,4 @@ localrules:
     summarize_eventvars,
     summarize_scan,
     summarize_integration,
+    summarize_multimodal,

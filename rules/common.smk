@@ -14,6 +14,13 @@ from phenoflow.analyses.events.spec import GenerateSpec, ImportSpec, ValidateSpe
 from phenoflow.analyses.eventvars.spec import EvaluateEventVariableSpec, TrainEventVariableSpec
 from phenoflow.analyses.integration.spec import DrellYanCheckSpec, LadderSpec, PullsSpec, StrataSpec
 from phenoflow.analyses.jets.spec import ClusterSpec, DatasetSpec, JetsSummarySpec
+from phenoflow.analyses.multimodal.spec import (
+    KEY_PATTERN as MULTIMODAL_KEY_PATTERN,
+    EvaluateMultimodalSpec,
+    MultimodalDatasetSpec,
+    MultimodalSummarySpec,
+    TrainMultimodalSpec,
+)
 from phenoflow.analyses.scan.spec import ScanFunctionSpec, SmoteStudySpec, ZprimeScanSpec
 from phenoflow.analyses.tagging.spec import EvaluateTaggersSpec, TrainBDTSpec, TrainTaggerSpec
 from phenoflow.codehash import adapter_code_hash
@@ -216,6 +223,53 @@ def get_scan_smote_input(wildcards=None):
     return ["results/scan/smote/study.json"] if config["scan"]["smote"]["seeds"] else []
 
 
+def multimodal_tasks():
+    # a task needs all its processes in this run
+    return [
+        t
+        for t, s in config["multimodal"]["tasks"].items()
+        if all(p in RUN for p in s["signal"] + s["background"])
+    ]
+
+
+def get_multimodal_dataset_spec(wildcards):
+    return MultimodalDatasetSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_multimodal_event_files(wildcards):
+    spec = MultimodalDatasetSpec.from_config(config, **_wc(wildcards))
+    return [f for p in spec.processes for f in get_shards(p)]
+
+
+def get_train_multimodal_spec(wildcards):
+    return TrainMultimodalSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_evaluate_multimodal_spec(wildcards):
+    return EvaluateMultimodalSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_multimodal_models(wildcards):
+    spec = EvaluateMultimodalSpec.from_config(config, **_wc(wildcards))
+    return spec.model_files(f"results/multimodal/{wildcards.task}")
+
+
+def get_multimodal_summary_spec(wildcards):
+    return MultimodalSummarySpec.from_config(config, multimodal_tasks()).to_params()
+
+
+def get_multimodal_evaluations(wildcards):
+    return [f"results/multimodal/{t}/evaluation.json" for t in multimodal_tasks()]
+
+
+def get_multimodal_images(wildcards):
+    return [f"results/multimodal/{t}/mean_images.npz" for t in multimodal_tasks()]
+
+
+def get_multimodal_cards(wildcards):
+    return [f"results/multimodal/{t}/dataset/card.json" for t in multimodal_tasks()]
+
+
 def get_metrics_files(wildcards=None):
     # every analysis adds its metrics.json here
     files = ["results/events/metrics.json"]
@@ -229,6 +283,8 @@ def get_metrics_files(wildcards=None):
         files.append("results/scan/metrics.json")
     if config["integration"]["integrands"]:
         files.append("results/integration/metrics.json")
+    if multimodal_tasks() and config["multimodal"]["models"]:
+        files.append("results/multimodal/metrics.json")
     return files
 
 
@@ -257,6 +313,8 @@ def get_final_outputs():
         out.append("results/integration/figures/drell_yan.png")
     if get_scan_smote_input():
         out.append("results/scan/figures/smote.png")
+    if multimodal_tasks() and config["multimodal"]["models"]:
+        out += ["results/multimodal/table.md", "results/multimodal/figures/roc.png"]
     out += get_metrics_files()
     out.append("results/summary.md")
     return out

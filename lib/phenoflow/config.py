@@ -217,6 +217,36 @@ def _from_yaml(text: str) -> Any:
     return None if problems else value
 
 
+def _increasing(values: list[float]) -> bool:
+    return all(a < b for a, b in itertools.pairwise(values))
+
+
+def _multimodal_checks(mm: dict[str, Any], known: set[str]) -> list[str]:
+    problems = []
+    for task, spec in mm["tasks"].items():
+        for role in ("signal", "background"):
+            for i, name in enumerate(spec[role]):
+                if name not in known:
+                    problems.append(
+                        f"config key 'multimodal.tasks.{task}.{role}[{i}]': unknown process {name!r}"
+                    )
+    for i, task in enumerate(mm["l2_scan"]["tasks"]):
+        if task not in mm["tasks"]:
+            problems.append(
+                f"config key 'multimodal.l2_scan.tasks[{i}]': {task!r} is not a task under "
+                "'multimodal.tasks'"
+            )
+    if abs(sum(mm["split"]) - 1.0) > 1e-9:
+        problems.append(f"config key 'multimodal.split': fractions sum to {sum(mm['split'])}, not 1")
+    for key, values in (
+        ("selection.m_window", mm["selection"]["m_window"]),
+        ("pt_bins", mm["pt_bins"]),
+    ):
+        if not _increasing(values):
+            problems.append(f"config key 'multimodal.{key}': must be increasing, got {values}")
+    return problems
+
+
 def _cross_checks(cfg: dict[str, Any]) -> list[str]:
     problems = []
     known = set(cfg["processes"]) | set(cfg["import_root"])
@@ -259,6 +289,7 @@ def _cross_checks(cfg: dict[str, Any]) -> list[str]:
         problems.append("config key 'eventvars.mass_fit.true_m_A': must lie inside the grid")
     if min(fit["grid"]) <= fit["m_C"]:
         problems.append("config key 'eventvars.mass_fit.m_C': must be below every grid mass")
+    problems += _multimodal_checks(cfg["multimodal"], known)
     both = set(cfg["processes"]) & set(cfg["import_root"])
     for name in sorted(both):
         problems.append(f"config key 'import_root.{name}': name also used in 'processes'")

@@ -144,3 +144,59 @@ def summarize_seeds(values: Sequence[float]) -> dict[str, float | int]:
     mean = float(np.mean(v)) if v.size else math.nan
     std = float(np.std(v, ddof=1)) if v.size > 1 else math.nan
     return {"mean": mean, "std": std, "n": int(v.size)}
+
+
+def weighted_auc(
+    labels: npt.ArrayLike, scores: npt.ArrayLike, weights: npt.ArrayLike | None = None
+) -> float:
+    """AUC with per-event weights: P_w(score_s > score_b), ties counting 1/2.
+
+    ``weights`` ``None`` (or all equal) gives :func:`auc` exactly.
+    """
+    y, s = _check(labels, scores)
+    if weights is None:
+        return auc(y, s)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != s.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite, non-negative and shaped like the scores")
+    order = np.argsort(s, kind="stable")
+    s, y, w = s[order], y[order], w[order]
+    # group equal scores: background weight strictly below + half the tied background
+    _, start = np.unique(s, return_index=True)
+    group = np.searchsorted(start, np.arange(len(s)), side="right") - 1
+    wb = np.where(~y, w, 0.0)
+    tied_b = np.bincount(group, weights=wb)
+    below_b = np.concatenate([[0.0], np.cumsum(tied_b)[:-1]])
+    ws = np.where(y, w, 0.0)
+    num = float(np.sum(ws * (below_b[group] + 0.5 * tied_b[group])))
+    den = float(ws.sum() * wb.sum())
+    if den <= 0:
+        raise ValueError("weighted AUC needs positive signal and background weight")
+    return num / den
+
+
+def distance_correlation(
+    x: npt.ArrayLike, y: npt.ArrayLike, max_n: int = 2000, seed: int = 0
+) -> float:
+    """Distance correlation dCor(x, y) in [0, 1] of two 1-d samples (Szekely et al. 2007).
+
+    0 exactly when x and y are independent (in the large-sample limit), 1 for a linear
+    relation; unlike Pearson's r it sees any dependence (e.g. y = x^2 on symmetric x).
+    Samples above ``max_n`` events are subsampled (seeded) to bound the O(n^2) memory.
+    """
+    a = np.asarray(x, dtype=np.float64).ravel()
+    b = np.asarray(y, dtype=np.float64).ravel()
+    if a.shape != b.shape or a.size < 2:
+        raise ValueError(f"need two samples of equal length >= 2, got {a.shape} and {b.shape}")
+    if a.size > max_n:
+        pick = np.random.default_rng(seed).choice(a.size, max_n, replace=False)
+        a, b = a[pick], b[pick]
+
+    def centred(v: np.ndarray) -> np.ndarray:
+        d = np.abs(v[:, None] - v[None, :])
+        return d - d.mean(axis=0)[None, :] - d.mean(axis=1)[:, None] + d.mean()
+
+    A, B = centred(a), centred(b)
+    dcov2 = (A * B).mean()
+    dvar = (A * A).mean() * (B * B).mean()
+    return float(np.sqrt(max(dcov2, 0.0) / np.sqrt(dvar))) if dvar > 0 else 0.0

@@ -1,0 +1,26 @@
+"""Adapter for rule train_multimodal: one model key, every seed (resumable per seed)."""
+
+from pathlib import Path
+
+import torch
+
+from phenoflow.analyses.multimodal.spec import TrainMultimodalSpec
+from phenoflow.analyses.multimodal.train import train_key
+from phenoflow.io.json import write_json
+from phenoflow.logutil import job_logging
+from phenoflow.resume import dataset_fingerprint
+
+with job_logging(snakemake.log[0]) as log:
+    spec = TrainMultimodalSpec.from_params(snakemake.params.spec)
+    torch.set_num_threads(snakemake.threads)
+    dataset = Path(snakemake.input.dataset).parent
+    # checkpoints are not Snakemake outputs, so they survive an interrupted job
+    checkpoints = Path(snakemake.output.model).parent.parent / "checkpoints"
+    states, history = train_key(
+        spec, dataset, checkpoints, snakemake.params.code, dataset_fingerprint(dataset)
+    )
+    tmp = Path(snakemake.output.model + ".tmp")
+    torch.save(states, tmp)
+    tmp.replace(snakemake.output.model)
+    write_json(history, snakemake.output.history)
+    log.info("%s on %s: %d seeds trained", spec.key, spec.task, len(states))
