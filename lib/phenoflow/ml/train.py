@@ -527,10 +527,8 @@ def train_classifier(
     Args:
         model: maps ``{key: (B, ...) tensor}`` to (B,) logits; moved to the training device
             and left there, holding the weights of the best validation epoch on return.
-        train, val: ``{key: (n, ...) array}`` with ``labels`` (n,) in {0, 1} and some of
-            ``input_keys``; bool arrays become ``torch.bool``, floating ones ``float32``.
-            Optional ``weights`` (n,): per-event weights of the BCE and accuracy (see the
-            module docstring).
+        train, val: ``{key: (n, ...) array}``: ``labels`` (n,) in {0, 1}, some ``input_keys``,
+            optional ``weights`` (n,); bool arrays -> ``torch.bool``, floating -> ``float32``.
         config: optimisation settings.
         checkpoint: file written after every epoch.  If it exists at the start and was
             written by the same job (same ``resume_key``, ``batch_size``,
@@ -550,10 +548,9 @@ def train_classifier(
 
     Returns:
         History: per-epoch lists ``epoch``, ``train_loss``, ``train_accuracy``,
-        ``val_loss``, ``val_accuracy``, ``seconds_per_epoch``, ``jets_per_s``, ``lr`` (including
-        epochs from a resumed checkpoint), ``penalty`` only if the model has a ``penalty()``
-        (``train_loss`` includes it, ``val_loss`` does not), and ``best_epoch`` (1-based, or ``None`` if no
-        validation loss was finite), ``best_val_loss``, ``stopped_early``,
+        ``val_loss``, ``val_accuracy``, ``seconds_per_epoch``, ``jets_per_s``, ``lr`` and, for a
+        model with ``penalty()``, ``penalty`` (all including epochs from a resumed checkpoint);
+        ``best_epoch`` (1-based; ``None``: no finite val loss), ``best_val_loss``, ``stopped_early``,
         ``resumed_from_epoch`` (0 if fresh), ``device``, ``amp`` ("bf16", "fp16" or
         "off"), ``wall_seconds`` (this call), ``n_parameters``, ``n_train``, ``n_val``.
     """

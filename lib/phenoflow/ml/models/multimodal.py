@@ -15,10 +15,14 @@ The kinds (:data:`MULTIMODAL_KINDS`) differ in what the head sees:
 ``kinematics``  ``z_kin`` -> head (the image is not used)
 ``image``       ``z_img`` -> head (the kinematics are not used)
 ``concat``      ``z = [z_img : z_kin]`` (2M) -> head
-``attention``   ``a = softmax(W z + b)`` over the 2M entries; ``z * a`` -> head
+``attention``   ``a = softmax(W z + b)`` over the 2M entries; ``2M * z * a`` -> head
 ==============  ==============================================================
 
-The head is an MLP -> hidden -> 1 logit.  For the attention kind an L2 term
+The head is an MLP -> hidden -> 1 logit.  The attention values are ``z * a``; the head
+reads them times the constant 2M, so that uniform scores (a = 1/2M, as at
+initialisation) pass z on unchanged.  The constant is a reparametrisation of the head's
+first layer (the same family of functions as the paper's), but without it the head
+starts from inputs 2M times smaller than with ``concat`` and learns far more slowly.  For the attention kind an L2 term
 ``lambda * sum W^2`` on the attention layer's weight W (2M x 2M, acting as ``W z``)
 balances the modalities.  The paper writes it over M of the 2M weights without saying
 which; :data:`L2_TARGETS` names the variants: the weights of the image half are the
@@ -131,7 +135,8 @@ class MultiModal(nn.Module):
         """Logits (B,) from ``"kinematics"`` (B, K) and/or ``"image"`` (B, [1,] S, S)."""
         z = self.latents(inputs)
         if self.kind == "attention":
-            z = z * torch.softmax(self.attention_layer(z), dim=-1)
+            # 2M * z * a: see the module docstring
+            z = z * torch.softmax(self.attention_layer(z), dim=-1) * (2 * self.latent)
         return self.head(z).squeeze(-1)
 
     def attention(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
