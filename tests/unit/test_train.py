@@ -276,3 +276,102 @@ def test_bad_inputs_name_the_problem():
         train_classifier(_model(), short, data, _config())
     with pytest.raises(ValueError, match="lr_schedule"):
         TrainConfig(lr_schedule="linear")
+
+
+# --------------------------------------------------------------------------------------------
+# per-event weights and model penalties
+
+
+def test_unit_weights_equal_no_weights():
+    train, val = _jets(256, seed=17), _jets(128, seed=18)
+    ref, got = _model(), _model()
+    h_ref = train_classifier(ref, train, val, _config(epochs=2))
+    weighted = {**train, "weights": np.ones(256)}
+    h = train_classifier(got, weighted, {**val, "weights": np.ones(128)}, _config(epochs=2))
+    for k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        assert h[k] == pytest.approx(h_ref[k], rel=1e-6), k
+    for k, v in ref.state_dict().items():
+        torch.testing.assert_close(got.state_dict()[k], v, rtol=1e-5, atol=1e-6)
+    assert "penalty" not in h  # a model without penalty(): the history keeps its keys
+
+
+def test_zero_weights_equal_training_on_the_other_events():
+    # one batch per epoch: the zero-weight events change neither the loss nor the gradient
+    train, val = _jets(256, seed=19), _jets(128, seed=20)
+    keep_train, keep_val = np.arange(256) % 2 == 0, np.arange(128) < 64
+    half_train = {k: v[keep_train] for k, v in train.items()}
+    half_val = {k: v[keep_val] for k, v in val.items()}
+    cfg = _config(epochs=3, batch_size=256)
+    ref, got = _model(), _model()
+    h_ref = train_classifier(ref, half_train, half_val, cfg)
+    train_w = {**train, "weights": keep_train.astype(np.float64)}
+    val_w = {**val, "weights": 3.0 * keep_val}  # the scale of the weights drops out
+    h = train_classifier(got, train_w, val_w, cfg)
+    assert h["train_loss"][0] == pytest.approx(h_ref["train_loss"][0], rel=1e-6)
+    assert h["train_loss"] == pytest.approx(h_ref["train_loss"], rel=1e-4)
+    assert h["val_loss"] == pytest.approx(h_ref["val_loss"], rel=1e-4)
+    assert h["val_accuracy"] == pytest.approx(h_ref["val_accuracy"])
+    # and the weighted validation BCE is sum w * bce / sum w of the returned model
+    p = predict(got, val, device="cpu").astype(np.float64)
+    y, w = val["labels"], val_w["weights"]
+    bce = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    assert np.sum(w * bce) / np.sum(w) == pytest.approx(h["best_val_loss"], rel=1e-5)
+
+
+def test_bad_weights_name_the_problem():
+    data = _jets(16, seed=21)
+    with pytest.raises(ValueError, match=r"train\['weights'\] must have shape \(16,\)"):
+        train_classifier(_model(), {**data, "weights": np.ones(8)}, data, _config())
+    with pytest.raises(ValueError, match=r"val\['weights'\] must be >= 0"):
+        train_classifier(_model(), data, {**data, "weights": -np.ones(16)}, _config())
+    with pytest.raises(ValueError, match="positive sum"):
+        train_classifier(_model(), {**data, "weights": np.zeros(16)}, data, _config())
+    with pytest.raises(ValueError, match="finite"):
+        train_classifier(_model(), {**data, "weights": np.full(16, np.nan)}, data, _config())
+
+
+class _ConstantPenalty(torch.nn.Module):
+    """A Deep Sets model whose penalty() is a constant: it shifts the loss, not the gradient."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.net, self.value = _model(), value
+
+    def forward(self, inputs):
+        return self.net(inputs)
+
+    def penalty(self) -> torch.Tensor:
+        return torch.tensor(self.value)
+
+
+def test_penalty_enters_the_training_loss_only():
+    train, val = _jets(256, seed=22), _jets(128, seed=23)
+    reports: list[EpochReport] = []
+    ref, got = _ConstantPenalty(0.0), _ConstantPenalty(2.5)
+    h_ref = train_classifier(ref, train, val, _config(epochs=2))
+    h = train_classifier(got, train, val, _config(epochs=2), callback=reports.append)
+    assert h["penalty"] == pytest.approx([2.5, 2.5])
+    assert h_ref["penalty"] == [0.0, 0.0]
+    assert [r.penalty for r in reports] == h["penalty"]
+    assert np.subtract(h["train_loss"], h_ref["train_loss"]) == pytest.approx([2.5, 2.5])
+    assert h["val_loss"] == h_ref["val_loss"]  # early stopping never sees the penalty
+    _assert_same_weights(ref, got)
+
+
+def test_l2_penalty_pulls_its_weights_down():
+    from phenoflow.ml.models.multimodal import make_multimodal
+
+    rng = np.random.default_rng(24)
+    kin = rng.normal(size=(256, 4)).astype(np.float32)
+    data = {"kinematics": kin, "image": rng.random((256, 8, 8), dtype=np.float32),
+            "labels": (kin[:, 0] > 0).astype(np.int64)}  # fmt: skip
+    norms = {}
+    for l2 in (0.0, 1.0):
+        torch.manual_seed(0)
+        model = make_multimodal("attention", 4, 8, l2=l2, l2_on="all", dropout=0.0)
+        h = train_classifier(model, data, data, _config(epochs=2),
+                             input_keys=("kinematics", "image"))  # fmt: skip
+        norms[l2] = float(model.attention_layer.weight.detach().square().sum())
+        assert len(h["penalty"]) == 2
+    assert h["penalty"][-1] > 0
+    assert norms[1.0] < 0.8 * norms[0.0]

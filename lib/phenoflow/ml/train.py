@@ -1,9 +1,21 @@
 """The training loop shared by every jet classifier: BCE on logits, early stopping, resume.
 
 Data are dicts of numpy arrays (``np.memmap`` welcome) with a common first dimension: the
-inputs named by ``input_keys`` and ``labels`` (n,) in {0, 1}.  A model takes a dict of
-tensors ``{key: (B, ...)}`` and returns (B,) logits.  What the network is lives in
+inputs named by ``input_keys``, ``labels`` (n,) in {0, 1} and optionally ``weights`` (n,)
+per-event weights (finite, >= 0, positive sum; never a model input).  A model takes a dict
+of tensors ``{key: (B, ...)}`` and returns (B,) logits.  What the network is lives in
 ``phenoflow.ml.models``; which arrays it sees is decided by whoever builds the dicts.
+
+Weights: without ``weights`` every event counts once.  With them, the BCE and the accuracy
+of a split are weighted means (sum w * x / sum w).  A training batch's loss is
+sum_batch w * bce / (B * mean w), mean w taken over the whole training split: its average
+over the batches of an epoch is the weighted mean BCE, and a batch of zero weights adds
+nothing (instead of dividing by zero).
+
+Penalty: a model with a callable ``penalty()`` (a scalar tensor, e.g. an L2 term) has it
+added to every training batch's loss; the reported ``train_loss`` includes it, the
+validation loss (which early stopping watches) does not, and the history gains a
+``penalty`` list (mean per epoch) for such models only.
 
 Reproducibility: batch order comes from ``numpy.random.default_rng(config.seed)``, and
 torch's global generator (dropout etc.) is seeded from ``config.seed`` inside a
@@ -121,6 +133,7 @@ class EpochReport:
     jets_per_s: float  # training jets per second of the training part
     lr: float  # learning rate used in this epoch
     best: bool  # this epoch set a new lowest validation loss
+    penalty: float | None = None  # mean model penalty() in the epoch (None: the model has none)
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,7 +162,28 @@ def _check_data(
     labels = np.asarray(data["labels"])
     if labels.ndim != 1 or not np.all((labels == 0) | (labels == 1)):
         raise ValueError(f"{name}['labels'] must be a 1-d array of 0 and 1")
+    if "weights" in data:
+        _check_weights(name, np.asarray(data["weights"]), n)
     return n, keys
+
+
+def _check_weights(name: str, w: np.ndarray, n: int) -> None:
+    """Per-event weights must be (n,), finite, >= 0, with a positive sum."""
+    if w.shape != (n,):
+        raise ValueError(f"{name}['weights'] must have shape ({n},), got {w.shape}")
+    if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
+        raise ValueError(f"{name}['weights'] must be finite numbers")
+    if np.any(w < 0) or not np.sum(w, dtype=np.float64) > 0:
+        raise ValueError(f"{name}['weights'] must be >= 0 with a positive sum")
+
+
+def _batch_weights(
+    data: Mapping[str, np.ndarray], idx: np.ndarray | slice, device: torch.device
+) -> torch.Tensor | None:
+    """Per-event weights (B,) float32 on device, or None for unweighted data."""
+    if "weights" not in data:
+        return None
+    return _to_tensor(np.asarray(data["weights"][idx], dtype=np.float32), device)
 
 
 def _to_tensor(a: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -246,21 +280,30 @@ def _evaluate(
     device: torch.device,
     amp_dtype: torch.dtype | None,
 ) -> tuple[float, float]:
-    """(mean BCE, accuracy) over a whole split, in eval mode."""
+    """(mean BCE, accuracy) over a whole split, in eval mode (weighted means with weights)."""
     n = len(data["labels"])
-    loss_sum, correct = 0.0, 0
+    loss_sum, correct = 0.0, 0.0
     model.eval()
     with torch.inference_mode():
         for start in range(0, n, batch_size):
-            inputs, y = _batch(data, keys, slice(start, start + batch_size), device)
+            sl = slice(start, start + batch_size)
+            inputs, y = _batch(data, keys, sl, device)
+            w = _batch_weights(data, sl, device)
             with _autocast(device, amp_dtype):
                 logits = model(inputs)
             logits = logits.float()
-            loss_sum += float(
-                nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="sum")
-            )
-            correct += int(((logits >= 0) == (y > 0.5)).sum())
-    return loss_sum / n, correct / n
+            right = (logits >= 0) == (y > 0.5)
+            if w is None:
+                loss_sum += float(
+                    nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="sum")
+                )
+                correct += int(right.sum())
+            else:
+                bce = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+                loss_sum += float((w.double() * bce.double()).sum())
+                correct += float((w.double() * right).sum())
+    norm = float(np.sum(data["weights"], dtype=np.float64)) if "weights" in data else n
+    return loss_sum / norm, correct / norm
 
 
 def _autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
@@ -301,6 +344,7 @@ class _Trainer:
     config: TrainConfig
     n_train: int
     n_val: int
+    penalty: Callable[[], torch.Tensor] | None  # the model's penalty(), if it has one
 
 
 def _trainer(
@@ -318,29 +362,55 @@ def _trainer(
     )
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     rng = np.random.default_rng(config.seed)
+    penalty = getattr(model, "penalty", None)
     return _Trainer(
-        model, optimizer, scheduler, scaler, rng, device, amp_dtype, keys, config, n_train, n_val
-    )
+        model, optimizer, scheduler, scaler, rng, device, amp_dtype, keys, config, n_train, n_val,
+        penalty if callable(penalty) else None,
+    )  # fmt: skip
 
 
-def _train_epoch(tr: _Trainer, train: Mapping[str, np.ndarray], epoch: int) -> tuple[float, int]:
-    """One pass over the training jets in a random order: (mean BCE, correct predictions)."""
+def _batch_loss(
+    logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None, w_mean: float
+) -> torch.Tensor:
+    """Mean BCE of a batch; with weights sum w * bce / (B * w_mean) (see the module docstring)."""
+    if w is None:
+        return nn.functional.binary_cross_entropy_with_logits(logits, y)
+    bce = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    return (w * bce).sum() / (len(y) * w_mean)
+
+
+def _train_epoch(
+    tr: _Trainer, train: Mapping[str, np.ndarray], epoch: int
+) -> tuple[float, float, float | None]:
+    """One pass over the training jets in a random order.
+
+    Returns (mean loss incl. penalty, accuracy, mean penalty or None without one); the
+    means over events are weighted when ``train`` has ``weights``.
+    """
     config, device, model = tr.config, tr.device, tr.model
     bs = config.batch_size
     n_batches = math.ceil(tr.n_train / bs)
     perm = tr.rng.permutation(tr.n_train)
+    weighted = "weights" in train
+    w_mean = float(np.mean(train["weights"], dtype=np.float64)) if weighted else 1.0
     model.train()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-    correct = torch.zeros((), dtype=torch.int64, device=device)
+    penalty_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.float64 if weighted else torch.int64, device=device)
     bar = _ProgressBar(n_batches, f"epoch {epoch}/{config.epochs}", config.progress_bar)
     for b in range(n_batches):
         idx = np.sort(perm[b * bs : (b + 1) * bs])  # sorted: fast memmap reads
         inputs, y = _batch(train, tr.keys, idx, device)
+        w = _batch_weights(train, idx, device)
         tr.optimizer.zero_grad(set_to_none=True)
         with _autocast(device, tr.amp_dtype):
             logits = model(inputs)
         logits = logits.float()
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, y)
+        loss = _batch_loss(logits, y, w, w_mean)
+        if tr.penalty is not None:
+            penalty = tr.penalty().float()
+            loss = loss + penalty
+            penalty_sum += penalty.detach().double() * len(idx)
         if tr.scaler is not None:
             tr.scaler.scale(loss).backward()
             tr.scaler.step(tr.optimizer)
@@ -349,10 +419,13 @@ def _train_epoch(tr: _Trainer, train: Mapping[str, np.ndarray], epoch: int) -> t
             loss.backward()
             tr.optimizer.step()
         loss_sum += loss.detach().double() * len(idx)
-        correct += ((logits.detach() >= 0) == (y > 0.5)).sum()
+        right = (logits.detach() >= 0) == (y > 0.5)
+        correct += right.sum() if w is None else (w.double() * right).sum()
         bar.update(b + 1)
     tr.scheduler.step()
-    return float(loss_sum) / tr.n_train, int(correct)
+    accuracy = (float(correct) / w_mean if weighted else int(correct)) / tr.n_train
+    penalty_mean = float(penalty_sum) / tr.n_train if tr.penalty is not None else None
+    return float(loss_sum) / tr.n_train, accuracy, penalty_mean
 
 
 def _run_epoch(
@@ -365,7 +438,7 @@ def _run_epoch(
     """Train and validate one epoch; update ``state`` (best weights, history)."""
     t0 = time.perf_counter()
     lr = float(tr.optimizer.param_groups[0]["lr"])
-    train_loss, correct = _train_epoch(tr, train, epoch)
+    train_loss, train_acc, penalty = _train_epoch(tr, train, epoch)
     t_train = time.perf_counter() - t0
     bs = tr.config.batch_size
     val_loss, val_acc = _evaluate(tr.model, val, tr.keys, max(bs, 1024), tr.device, tr.amp_dtype)
@@ -390,11 +463,12 @@ def _run_epoch(
         jets_per_s=jets_per_s,
         lr=lr,
         best=best,
+        penalty=penalty,
     )
     for k, v in (
         ("epoch", epoch),
         ("train_loss", report.train_loss),
-        ("train_accuracy", correct / tr.n_train),
+        ("train_accuracy", train_acc),
         ("val_loss", val_loss),
         ("val_accuracy", val_acc),
         ("seconds_per_epoch", seconds),
@@ -402,6 +476,8 @@ def _run_epoch(
         ("lr", lr),
     ):
         state.history[k].append(v)
+    if penalty is not None:
+        state.history.setdefault("penalty", []).append(penalty)
     state.epoch = epoch
     return report
 
@@ -451,8 +527,8 @@ def train_classifier(
     Args:
         model: maps ``{key: (B, ...) tensor}`` to (B,) logits; moved to the training device
             and left there, holding the weights of the best validation epoch on return.
-        train, val: ``{key: (n, ...) array}`` with ``labels`` (n,) in {0, 1} and some of
-            ``input_keys``; bool arrays become ``torch.bool``, floating ones ``float32``.
+        train, val: ``{key: (n, ...) array}``: ``labels`` (n,) in {0, 1}, some ``input_keys``,
+            optional ``weights`` (n,); bool arrays -> ``torch.bool``, floating -> ``float32``.
         config: optimisation settings.
         checkpoint: file written after every epoch.  If it exists at the start and was
             written by the same job (same ``resume_key``, ``batch_size``,
@@ -472,9 +548,9 @@ def train_classifier(
 
     Returns:
         History: per-epoch lists ``epoch``, ``train_loss``, ``train_accuracy``,
-        ``val_loss``, ``val_accuracy``, ``seconds_per_epoch``, ``jets_per_s``, ``lr`` (including
-        epochs from a resumed checkpoint), and ``best_epoch`` (1-based, or ``None`` if no
-        validation loss was finite), ``best_val_loss``, ``stopped_early``,
+        ``val_loss``, ``val_accuracy``, ``seconds_per_epoch``, ``jets_per_s``, ``lr`` and, for a
+        model with ``penalty()``, ``penalty`` (all including epochs from a resumed checkpoint);
+        ``best_epoch`` (1-based; ``None``: no finite val loss), ``best_val_loss``, ``stopped_early``,
         ``resumed_from_epoch`` (0 if fresh), ``device``, ``amp`` ("bf16", "fp16" or
         "off"), ``wall_seconds`` (this call), ``n_parameters``, ``n_train``, ``n_val``.
     """
