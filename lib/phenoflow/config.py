@@ -454,6 +454,13 @@ def _option_checks(cfg: dict[str, Any]) -> list[str]:
     for where in ("scan.options", "scan.zprime.options"):
         *up, name = where.split(".")
         _check_map(section(cfg, *up), name, where, scan_options(), problems)
+    # make_multimodal's keyword options, less those the stage sets from the model key
+    mm_options = {
+        k: v
+        for k, v in _parameters("phenoflow.ml.models.multimodal", "make_multimodal").items()
+        if k not in ("kind", "n_kinematic", "image_size", "l2", "l2_on")
+    }
+    _check_map(section(cfg, "multimodal"), "model", "multimodal.model", mm_options, problems)
     options = section(cfg, "integration", "options")
     for method in set(options) & set(_literal("phenoflow.integrate", "METHODS")):
         where = f"integration.options.{method}"
