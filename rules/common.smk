@@ -10,7 +10,7 @@ from pathlib import Path
 LIB = str(Path(workflow.basedir) / "lib")
 sys.path.insert(0, LIB)
 
-from phenoflow.analyses.events.spec import GenerateSpec, ImportSpec, ValidateSpec
+from phenoflow.analyses.events.spec import GenerateSpec, ImportSpec, ValidateSpec, WriteLHESpec
 from phenoflow.analyses.eventvars.spec import EvaluateEventVariableSpec, TrainEventVariableSpec
 from phenoflow.analyses.integration.spec import DrellYanCheckSpec, LadderSpec, PullsSpec, StrataSpec
 from phenoflow.analyses.jets.spec import ClusterSpec, DatasetSpec, JetsSummarySpec
@@ -43,6 +43,8 @@ RUN = config["run"]["processes"]
 JET_PROCESSES = [p for p in config["jets"]["processes"] if p in RUN]
 GENERATED = [p for p in RUN if p in config["processes"]]
 IMPORTED = [p for p in RUN if p in config["import_root"]]
+# generated processes whose hard process is a Les Houches file (rule write_lhe)
+LHE_PROCESSES = [p for p in GENERATED if "lhe" in config["processes"][p]]
 
 
 def _alternatives(names):
@@ -85,6 +87,17 @@ def adapter_hash(script):
 
 def get_generate_spec(wildcards):
     return GenerateSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_generate_input(wildcards):
+    # an LHE process showers the file of its shard; a built-in process needs no input
+    if wildcards.process in LHE_PROCESSES:
+        return {"lhe": f"results/lhe/{wildcards.process}/shard{wildcards.shard}.lhe"}
+    return {}
+
+
+def get_write_lhe_spec(wildcards):
+    return WriteLHESpec.from_config(config, **_wc(wildcards)).to_params()
 
 
 def get_import_spec(wildcards):

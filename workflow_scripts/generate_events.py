@@ -5,7 +5,9 @@ from phenoflow.generation.pythia import generate_shard, log_progress
 from phenoflow.logutil import job_logging
 
 with job_logging(snakemake.log[0]) as log:
-    spec = GenerateSpec.from_params(snakemake.params.spec).shard_spec()
+    # LHE processes shower the file of their shard (input `lhe`)
+    lhe_file = snakemake.input.get("lhe")
+    spec = GenerateSpec.from_params(snakemake.params.spec).shard_spec(lhe_file)
     log.info(
         "generating %s shard %d: %d events, seed %d",
         spec.process,

@@ -33,6 +33,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -293,7 +294,46 @@ def _cross_checks(cfg: dict[str, Any]) -> list[str]:
     both = set(cfg["processes"]) & set(cfg["import_root"])
     for name in sorted(both):
         problems.append(f"config key 'import_root.{name}': name also used in 'processes'")
-    return problems + _range_checks(cfg)
+    return problems + _process_checks(cfg) + _range_checks(cfg)
+
+
+# the LHE kinematics that processes sharing a `momenta` label must agree on
+_LHE_MOMENTA_KEYS = ("mass", "width", "m_window", "ecm")
+
+
+def _process_checks(cfg: dict[str, Any]) -> list[str]:
+    """Settings of built-in processes; LHE mass windows and shared momenta labels."""
+    problems = []
+    momenta: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, proc in cfg["processes"].items():
+        lhe = proc.get("lhe")
+        if lhe is None:
+            if not proc["settings"]:
+                problems.append(
+                    f"config key 'processes.{name}.settings': empty (a process without "
+                    "'lhe' needs its Pythia settings)"
+                )
+            continue
+        for i, line in enumerate(proc["settings"]):
+            if re.match(r"(?i)\s*Beams:(frameType|LHEF)\b", line):
+                problems.append(
+                    f"config key 'processes.{name}.settings[{i}]': {line!r} is set by "
+                    "phenoflow for an 'lhe' process"
+                )
+        lo, hi = lhe["m_window"]
+        if not lo < lhe["mass"] < hi:
+            problems.append(
+                f"config key 'processes.{name}.lhe.m_window': {[lo, hi]} must contain "
+                f"the mass {lhe['mass']}"
+            )
+        kin = {k: lhe[k] for k in _LHE_MOMENTA_KEYS}
+        first, seen = momenta.setdefault(lhe["momenta"], (name, kin))
+        if seen != kin:
+            problems.append(
+                f"config key 'processes.{name}.lhe': shares momenta {lhe['momenta']!r} with "
+                f"{first!r} but differs in {', '.join(k for k in kin if kin[k] != seen[k])}"
+            )
+    return problems
 
 
 def _range_checks(cfg: dict[str, Any]) -> list[str]:

@@ -14,6 +14,8 @@ version and this code (``phenoflow.resume``).
 
 Shapes: ``x`` and ``q2`` broadcast to a common shape S; ``xf`` returns S,
 ``xf_all`` returns S + (10,) in the order of :data:`PIDS`.  Units: Q^2 in GeV^2.
+A table of other partons (``pids=(GLUON,)`` for the gluon) has one column per
+parton of its ``pids``, in that order.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from phenoflow.resume import key_differences, resume_key
 log = logging.getLogger(__name__)
 #: Parton ids of the table columns: d u s c b, then their antiquarks.
 PIDS: tuple[int, ...] = (1, 2, 3, 4, 5, -1, -2, -3, -4, -5)
-_COLUMN = {pid: i for i, pid in enumerate(PIDS)}
+#: The gluon's parton id (a table built with ``pids=(GLUON,)`` holds it).
+GLUON = 21
 # points per pass in xf_all: temporaries of a pass stay in cache (~10 MB)
 _CHUNK = 1 << 13
 
@@ -99,18 +102,23 @@ def _cubic_weights(t: np.ndarray) -> np.ndarray:
 class PDFTable:
     """x f(x, Q^2) of a proton on a (logit x, ln Q^2) grid, interpolated vectorised.
 
-    ``values`` has shape (n_q, n_x, 10): Q^2 node, x node, flavour in the order
-    of :data:`PIDS`.  ``pdf_set`` names the source (Pythia's ``PDF:pSet``).
+    ``values`` has shape (n_q, n_x, len(pids)): Q^2 node, x node, parton in the
+    order of ``pids`` (default :data:`PIDS`, the quarks and antiquarks).
+    ``pdf_set`` names the source (Pythia's ``PDF:pSet``).
     """
 
-    def __init__(self, grid: PDFGrid, values: np.ndarray, pdf_set: str) -> None:
-        expected = (grid.n_q, grid.n_x, len(PIDS))
+    def __init__(
+        self, grid: PDFGrid, values: np.ndarray, pdf_set: str, pids: tuple[int, ...] = PIDS
+    ) -> None:
+        self.pids = tuple(int(p) for p in pids)
+        self._column = {pid: i for i, pid in enumerate(self.pids)}
+        expected = (grid.n_q, grid.n_x, len(self.pids))
         if values.shape != expected:
             raise ValueError(f"PDFTable values must have shape {expected}, got {values.shape}")
         self.grid = grid
         self.pdf_set = pdf_set
         self.values = np.ascontiguousarray(values, dtype=np.float64)
-        self._flat = self.values.reshape(grid.n_q * grid.n_x, len(PIDS))
+        self._flat = self.values.reshape(grid.n_q * grid.n_x, len(self.pids))
         self._lx0 = _logit(grid.x_min)
         self._hx = (_logit(grid.x_max) - self._lx0) / (grid.n_x - 1)
         self._lq0 = 2.0 * math.log(grid.q_min)
@@ -121,8 +129,13 @@ class PDFTable:
     # -- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_pythia(cls, grid: PDFGrid | None = None, settings: tuple[str, ...] = ()) -> PDFTable:
-        """Tabulate Pythia's proton PDF (``getPDFPtr(2212)``) on ``grid``.
+    def from_pythia(
+        cls,
+        grid: PDFGrid | None = None,
+        settings: tuple[str, ...] = (),
+        pids: tuple[int, ...] = PIDS,
+    ) -> PDFTable:
+        """Tabulate Pythia's proton PDF (``getPDFPtr(2212)``) of the partons ``pids`` on ``grid``.
 
         ``settings`` are extra ``readString`` lines (e.g. ``("PDF:pSet = 8",)``)
         applied before the PDF is fetched.  Pythia needs no ``init()`` for this.
@@ -132,13 +145,13 @@ class PDFTable:
         pdf = pythia.getPDFPtr(2212)
         xs = 1.0 / (1.0 + np.exp(-grid.logit_x))
         q2s = np.exp(grid.log_q2)
-        values = np.zeros((grid.n_q, grid.n_x, len(PIDS)))
+        values = np.zeros((grid.n_q, grid.n_x, len(pids)))
         for iq, q2 in enumerate(q2s.tolist()):
             for ix, x in enumerate(xs.tolist()):
                 row = values[iq, ix]
-                for col, pid in enumerate(PIDS):
+                for col, pid in enumerate(pids):
                     row[col] = pdf.xf(pid, x, q2)
-        return cls(grid, values, pdf_set=str(pythia.word("PDF:pSet")))
+        return cls(grid, values, pdf_set=str(pythia.word("PDF:pSet")), pids=pids)
 
     def save(self, path: str | Path | BinaryIO, key: dict[str, str] | None = None) -> None:
         """Write the table (.npz) to ``path`` or an open binary file, with its grid and PDF set.
@@ -150,7 +163,7 @@ class PDFTable:
             "values": self.values,
             "grid": np.array([g.x_min, g.x_max, g.q_min, g.q_max, g.n_x, g.n_q], dtype=np.float64),
             "pdf_set": np.array(self.pdf_set),
-            "pids": np.array(PIDS),
+            "pids": np.array(self.pids),
         }
         if key is not None:
             arrays["key"] = np.array(json.dumps(key, sort_keys=True))
@@ -158,54 +171,63 @@ class PDFTable:
 
     @classmethod
     def load(
-        cls, path: str | Path, grid: PDFGrid | None = None, pdf_set: str | None = None
+        cls,
+        path: str | Path,
+        grid: PDFGrid | None = None,
+        pdf_set: str | None = None,
+        pids: tuple[int, ...] = PIDS,
     ) -> PDFTable:
-        """Read a table written by :meth:`save`.
+        """Read a table of the partons ``pids`` written by :meth:`save`.
 
-        If ``grid`` or ``pdf_set`` is given, the file must match it; a mismatch
-        raises ``ValueError`` naming the file (a stale cache, to be rebuilt).
+        If ``grid`` or ``pdf_set`` is given, the file must match it, and its
+        partons must be ``pids``; a mismatch raises ``ValueError`` naming the
+        file (a stale cache, to be rebuilt).
         """
         with np.load(path) as f:
             x_min, x_max, q_min, q_max, n_x, n_q = f["grid"].tolist()
             stored = PDFGrid(x_min, x_max, q_min, q_max, int(n_x), int(n_q))
             stored_set = str(f["pdf_set"])
-            if tuple(f["pids"].tolist()) != PIDS:
-                raise ValueError(f"{path}: flavour columns {f['pids'].tolist()} != {PIDS}")
+            if tuple(f["pids"].tolist()) != tuple(pids):
+                raise ValueError(f"{path}: parton columns {f['pids'].tolist()} != {list(pids)}")
             values = f["values"]
         if grid is not None and grid != stored:
             raise ValueError(f"{path}: table grid {stored} differs from the requested {grid}")
         if pdf_set is not None and pdf_set != stored_set:
             raise ValueError(f"{path}: table PDF set {stored_set!r} != requested {pdf_set!r}")
-        return cls(stored, values, stored_set)
+        return cls(stored, values, stored_set, pids)
 
     @classmethod
     def cached(
-        cls, path: str | Path, grid: PDFGrid | None = None, settings: tuple[str, ...] = ()
+        cls,
+        path: str | Path,
+        grid: PDFGrid | None = None,
+        settings: tuple[str, ...] = (),
+        pids: tuple[int, ...] = PIDS,
     ) -> PDFTable:
         """Load ``path`` if the same job made it, else build and save it.
 
-        The same job: the same ``grid`` and ``settings``, the same Pythia (whose
+        The same job: the same ``grid``, ``settings`` and ``pids``, the same Pythia (whose
         PDF data it tabulates) and the same code (this module's import closure).
         Any other cache is logged and rebuilt.  The file is written to a
         temporary name and renamed, so a crash never leaves a half-written cache.
         """
         grid = grid or PDFGrid()
         path = Path(path)
-        key = _cache_key(grid, settings)
+        key = _cache_key(grid, settings, pids)
         if path.exists():
             try:
                 with np.load(path) as f:
                     stored = json.loads(str(f["key"])) if "key" in f.files else None
                 why = key_differences(stored, key)
                 if not why:
-                    return cls.load(path, grid=grid, pdf_set=_pythia_pdf_set(settings))
+                    return cls.load(path, grid, _pythia_pdf_set(settings), pids)
                 log.info(
                     "PDF cache ignored: made by a different job (%s changed): %s; rebuilding",
                     ", ".join(why), path,
                 )  # fmt: skip
             except (ValueError, OSError, KeyError):
                 pass  # unreadable, another grid or PDF set: rebuilt below
-        table = cls.from_pythia(grid, settings)
+        table = cls.from_pythia(grid, settings, pids)
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("wb") as fh:
             table.save(fh, key)
@@ -230,7 +252,7 @@ class PDFTable:
             )
 
     def xf_all(self, x: Any, q2: Any, check: bool = True) -> np.ndarray:
-        """x f(x, Q^2) for all flavours of :data:`PIDS`: shape S + (10,).
+        """x f(x, Q^2) for all partons of the table (``pids``): shape S + (len(pids),).
 
         ``x`` and ``q2`` [GeV^2] broadcast to S.  With ``check`` (default) points
         outside the table raise ``ValueError``; without it they are extrapolated
@@ -242,15 +264,15 @@ class PDFTable:
         shape = x.shape
         x = x.ravel()
         q2 = q2.ravel()
-        out = np.empty((x.size, len(PIDS)))
+        out = np.empty((x.size, len(self.pids)))
         # chunks keep every temporary in cache; (chunk, 16, 10) stencil rows at most
         for lo in range(0, x.size, _CHUNK):
             hi = min(lo + _CHUNK, x.size)
             out[lo:hi] = self._interpolate(x[lo:hi], q2[lo:hi])
-        return out.reshape(*shape, len(PIDS))
+        return out.reshape(*shape, len(self.pids))
 
     def _interpolate(self, x: np.ndarray, q2: np.ndarray) -> np.ndarray:
-        """Bicubic interpolation at (n,) points: (n, 10)."""
+        """Bicubic interpolation at (n,) points: (n, len(pids))."""
         g = self.grid
         xc = np.minimum(x, g.x_max)  # x = 1 would give logit = inf
         sx = (np.log(xc / (1.0 - xc)) - self._lx0) * (1.0 / self._hx)
@@ -266,10 +288,10 @@ class PDFTable:
         return out
 
     def xf(self, pid: int, x: Any, q2: Any) -> np.ndarray:
-        """x f(x, Q^2) of parton ``pid`` (+-1 ... +-5): shape S of broadcast ``x``, ``q2``."""
-        if pid not in _COLUMN:
-            raise ValueError(f"PDFTable holds the parton ids {PIDS}, not {pid}")
-        return self.xf_all(x, q2)[..., _COLUMN[pid]]
+        """x f(x, Q^2) of parton ``pid`` (one of ``pids``): shape S of broadcast ``x``, ``q2``."""
+        if pid not in self._column:
+            raise ValueError(f"PDFTable holds the parton ids {self.pids}, not {pid}")
+        return self.xf_all(x, q2)[..., self._column[pid]]
 
 
 def _logit(x: float) -> float:
@@ -283,11 +305,13 @@ def _pythia(settings: tuple[str, ...]) -> Any:
     return make_pythia(settings, init=False, where=lambda i: " (a PDF setting)")
 
 
-def _cache_key(grid: PDFGrid, settings: tuple[str, ...]) -> dict[str, str]:
-    """What determines a cached table: grid and settings, Pythia's version, this code."""
+def _cache_key(
+    grid: PDFGrid, settings: tuple[str, ...], pids: tuple[int, ...] = PIDS
+) -> dict[str, str]:
+    """What determines a cached table: grid, settings, partons, Pythia's version, this code."""
     from importlib.metadata import version
 
-    params = {"grid": dataclasses.asdict(grid), "settings": list(settings)}
+    params = {"grid": dataclasses.asdict(grid), "settings": list(settings), "pids": list(pids)}
     return resume_key(params, adapter_code_hash(__file__), f"pythia8mc {version('pythia8mc')}")
 
 

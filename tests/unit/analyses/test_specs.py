@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from phenoflow.analyses.events.spec import GenerateSpec, ImportSpec, ValidateSpec
+from phenoflow.analyses.events.spec import GenerateSpec, ImportSpec, ValidateSpec, WriteLHESpec
 from phenoflow.analyses.eventvars.spec import EvaluateEventVariableSpec, TrainEventVariableSpec
 from phenoflow.analyses.integration.spec import (
     DrellYanCheckSpec,
@@ -44,6 +44,8 @@ def all_specs(config: dict) -> list[Spec]:
     specs: list[Spec] = []
     for p, proc in config["processes"].items():
         specs += [GenerateSpec.from_config(config, p, s) for s in range(proc["shards"])]
+        if "lhe" in proc:
+            specs += [WriteLHESpec.from_config(config, p, s) for s in range(proc["shards"])]
     for p, src in config["import_root"].items():
         specs += [ImportSpec.from_config(config, p, s) for s in range(len(src["files"]))]
     specs += [ValidateSpec.from_config(config, p) for p in config["run"]["processes"]]
