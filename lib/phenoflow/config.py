@@ -238,7 +238,9 @@ def _multimodal_checks(mm: dict[str, Any], known: set[str]) -> list[str]:
                 "'multimodal.tasks'"
             )
     if abs(sum(mm["split"]) - 1.0) > 1e-9:
-        problems.append(f"config key 'multimodal.split': fractions sum to {sum(mm['split'])}, not 1")
+        problems.append(
+            f"config key 'multimodal.split': fractions sum to {sum(mm['split'])}, not 1"
+        )
     for key, values in (
         ("selection.m_window", mm["selection"]["m_window"]),
         ("pt_bins", mm["pt_bins"]),

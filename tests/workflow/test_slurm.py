@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 LOCALRULES = set(
     re.findall(r"^\s+(\w+),$", (ROOT / "Snakefile").read_text().split("localrules:", 1)[1], re.M)
 )
-GPU_RULES = {"train_event_variable", "train_tagger", "evaluate_taggers"}
+GPU_RULES = {"train_event_variable", "train_tagger", "evaluate_taggers", "train_multimodal"}
 # removed from the copy of the local run: one job of every rule (and what depends on it)
 # runs again, through Slurm; the targets below bound the rerun to what covers every rule
 REGENERATED = (
@@ -50,6 +50,9 @@ REGENERATED = (
     "results/integration/drell_yan/pulls.json",
     "results/integration/drell_yan/check.json",
     "results/integration/figures/strata_fine_tuning_2d.png",
+    "results/lhe/s8_bb/shard0.lhe",
+    "results/multimodal/higgs/dataset/card.json",
+    "results/multimodal/higgs/checkpoints",
 )
 # the removed files themselves (Snakemake does not look behind an existing output for a
 # missing input), and what stands on them

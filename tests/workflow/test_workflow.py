@@ -41,14 +41,18 @@ def test_lint(tmp_path):
     assert "Congratulations" in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize(("configfile", "n_generate"), [(None, 13), ("config/paper.yaml", 1010)])
+@pytest.mark.parametrize(("configfile", "n_generate"), [(None, 23), ("config/paper.yaml", 1090)])
 def test_dry_run(tmp_path, configfile, n_generate):
     wd = copy_workflow(tmp_path / "wf")
     args = ["-n"] + (["--configfile", configfile] if configfile else [])
     jobs = planned_jobs(smk(wd, *args))
     assert jobs["generate_events"] == n_generate
     assert jobs["convert_to_root"] == n_generate
-    assert jobs["validate_events"] == 5
+    assert jobs["validate_events"] == 9
+    assert jobs["write_lhe"] == {None: 4, "config/paper.yaml": 40}[configfile]
+    assert jobs["multimodal_dataset"] == 4
+    # 8 models on 4 tasks, and the lambda scan (3 lambdas x 3 halves) per scanned task
+    assert jobs["train_multimodal"] == {None: 32 + 9, "config/paper.yaml": 32 + 27}[configfile]
     assert jobs["cluster_jets"] == {None: 8, "config/paper.yaml": 800}[configfile]
     assert jobs["make_dataset"] == 1
     assert jobs["train_event_variable"] == 3
@@ -92,7 +96,7 @@ def test_downstream_param_change_reruns_only_downstream(tiny, tmp_path):
     extra = write_override(wd, "bins.yaml", {"validation": {"bins": 7}})
     args = (*TEST, extra)
     assert planned_jobs(smk(wd, *args, "-n")) == {
-        "validate_events": 3,
+        "validate_events": 6,
         "summarize_events": 1,
         "make_summary": 1,
         "all": 1,
@@ -108,7 +112,7 @@ def test_lib_change_reruns_only_its_stage(tiny, tmp_path):
     plot = wd / "lib/phenoflow/plotting/events.py"
     plot.write_text(plot.read_text() + "\n# a change in the plotting code\n")
     jobs = planned_jobs(smk(wd, *TEST, "-n"))
-    assert jobs == {"validate_events": 3, "summarize_events": 1, "make_summary": 1, "all": 1}
+    assert jobs == {"validate_events": 6, "summarize_events": 1, "make_summary": 1, "all": 1}
 
 
 def test_n_events_change_reruns_generation(tiny, tmp_path):
@@ -138,6 +142,7 @@ COMPARED = [
     "results/scan/cosine_2d_5_7/points.parquet",
     "results/events/metrics.json",
     "results/jets/metrics.json",
+    "results/multimodal/higgs/dataset/card.json",
 ]
 
 
@@ -170,6 +175,9 @@ def test_same_config_gives_identical_outputs(tiny, tmp_path):
     assert a == (wd / "results/scan/cosine_2d_5_7/points.parquet").read_bytes(), "scan differs"
     for name in ("results/events/metrics.json", "results/jets/metrics.json"):
         assert (tiny / name).read_text() == (wd / name).read_text()
+    for name in ("train/kinematics.npy", "test/image_riemann.npy", "card.json"):
+        a = (tiny / "results/multimodal/higgs/dataset" / name).read_bytes()
+        assert a == (wd / "results/multimodal/higgs/dataset" / name).read_bytes(), name
 
 
 def test_killed_run_resumes_without_regenerating(tmp_path):
@@ -312,3 +320,27 @@ def test_tiny_integration(tiny):
     for fig in ("comparison", "strata_fine_tuning_2d", "drell_yan"):
         assert (base / f"figures/{fig}.png").stat().st_size > 10_000
     assert "| lestrat |" in (base / "table.md").read_text()
+
+
+def test_tiny_multimodal(tiny):
+    base = tiny / "results/multimodal"
+    card = json.loads((base / "higgs/dataset/card.json").read_text())
+    assert card["processes"]["h_bb"]["label"] == 1
+    assert card["processes"]["qcd_bb"]["cut_flow"]["events"] == 2000
+    for split in ("train", "val", "test"):
+        assert min(card["splits"][split].values()) > 0, card["splits"]
+        images = np.load(base / f"higgs/dataset/{split}/image_riemann.npy")
+        assert images.shape[1:] == (16, 16)
+    metrics = json.loads((base / "metrics.json").read_text())["metrics"]
+    for key in ("kinematics", "image_plain", "image_riemann", "attention", "attention_l2image"):
+        assert 0 <= metrics[f"auc_higgs_{key}"]["value"] <= 1
+    share = metrics["attention_image_share_higgs_attention_signal"]["value"]
+    assert 0 <= share <= 1
+    for fig in ("roc", "auc_vs_lambda", "attention_shares", "mean_images", "auc_vs_pt_bb"):
+        assert (base / f"figures/{fig}.png").stat().st_size > 10_000
+    assert "| attention_l2image |" in (base / "table.md").read_text()
+    # one checkpoint per model and seed stays beside the models
+    assert (base / "higgs/checkpoints/attention_seed1.ckpt").is_file()
+    # the LHE path: s8_bb is showered from its own Les Houches file
+    assert (tiny / "results/lhe/s8_bb/shard0.lhe").is_file()
+    assert len(read_events(tiny / "results/events/s8_bb/shard0.parquet")) == 60

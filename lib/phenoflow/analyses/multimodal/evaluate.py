@@ -63,7 +63,8 @@ def _binned_auc(
     out: list[float | None] = []
     for lo, hi in itertools.pairwise(edges):
         sel = (x >= lo) & (x < hi)
-        ok = sel.any() and len(np.unique(labels[sel])) == 2
+        # both classes with positive weight (reweighting can zero a class in a bin)
+        ok = all(weights[sel & (labels == c)].sum() > 0 for c in (0, 1))
         out.append(weighted_auc(labels[sel], scores[sel], weights[sel]) if ok else None)
     return out
 
@@ -95,7 +96,7 @@ def evaluate_key(
         roc = roc if roc is not None else roc_points(labels, scores, weights)
         if key.kind == "attention":
             shares.append(_class_shares(attention_shares(model, data, key.input_keys), labels))
-    out = {
+    out: dict[str, Any] = {
         "auc": summarize_seeds(aucs),
         "auc_per_seed": aucs,
         "roc": roc,
