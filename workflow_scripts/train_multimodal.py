@@ -8,7 +8,7 @@ from phenoflow.analyses.multimodal.spec import TrainMultimodalSpec
 from phenoflow.analyses.multimodal.train import train_key
 from phenoflow.io.json import write_json
 from phenoflow.logutil import job_logging
-from phenoflow.resume import dataset_fingerprint
+from phenoflow.resume import dataset_fingerprint, resume_key
 
 with job_logging(snakemake.log[0]) as log:
     spec = TrainMultimodalSpec.from_params(snakemake.params.spec)
@@ -16,9 +16,8 @@ with job_logging(snakemake.log[0]) as log:
     dataset = Path(snakemake.input.dataset).parent
     # checkpoints are not Snakemake outputs, so they survive an interrupted job
     checkpoints = Path(snakemake.output.model).parent.parent / "checkpoints"
-    states, history = train_key(
-        spec, dataset, checkpoints, snakemake.params.code, dataset_fingerprint(dataset)
-    )
+    key = resume_key(spec.to_params(), snakemake.params.code, dataset_fingerprint(dataset))
+    states, history = train_key(spec, dataset, checkpoints, key)
     tmp = Path(snakemake.output.model + ".tmp")
     torch.save(states, tmp)
     tmp.replace(snakemake.output.model)

@@ -112,7 +112,7 @@ def plot_mean_images(
         vmax = max(float(images[task][f"{kind}_{c}"].max()) for c in ("signal", "background"))
         for ax, cls in zip(row, ("signal", "background"), strict=True):
             im = ax.imshow(
-                images[task][f"{kind}_{cls}"].T, origin="lower", aspect="auto", cmap="viridis",
+                images[task][f"{kind}_{cls}"], origin="lower", aspect="auto", cmap="viridis",
                 extent=tuple(extents[kind]), vmin=0, vmax=vmax or 1.0,
             )  # fmt: skip
             ax.set_xlabel(labels[kind][0])

@@ -15,7 +15,6 @@ from torch import nn
 from phenoflow.analyses.multimodal.dataset import load_split
 from phenoflow.analyses.multimodal.spec import ModelKey, TrainMultimodalSpec
 from phenoflow.ml.train import train_classifier
-from phenoflow.resume import resume_key
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +53,13 @@ def train_key(
     spec: TrainMultimodalSpec,
     dataset: str | os.PathLike[str],
     checkpoints: str | os.PathLike[str],
-    code_hash: str,
-    data_fingerprint: str,
+    job_key: Mapping[str, str] | None,
 ) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
     """Train ``spec.key`` once per seed: ({seed: state_dict}, {seed: history}).
 
     A seed's checkpoint ``<checkpoints>/<key>_seed<seed>.ckpt`` is resumed only by the
-    same job (settings, dataset content and code; ``phenoflow.resume``).
+    same job: ``job_key`` (``phenoflow.resume.resume_key``: settings, dataset content,
+    code) and the seed, which the trainer checks, must match.
     """
     key = spec.model_key()
     train, val = load_split(dataset, "train"), load_split(dataset, "val")
@@ -75,7 +74,6 @@ def train_key(
     for seed in spec.seeds:
         torch.manual_seed(seed)
         model = build_model(key, n_kin, size, spec.model)
-        rkey = resume_key({**spec.to_params(), "seed": seed}, code_hash, data_fingerprint)
         ckpt = Path(checkpoints) / f"{spec.key}_seed{seed}.ckpt"
         history = train_classifier(
             model,
@@ -84,7 +82,7 @@ def train_key(
             spec.train_config(seed),
             checkpoint=ckpt,
             input_keys=key.input_keys,
-            resume_key=rkey,
+            resume_key=job_key,
         )
         log.info(
             "%s seed %d: best epoch %s, val loss %.4f, %d parameters",
