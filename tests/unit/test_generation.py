@@ -168,3 +168,29 @@ def test_make_pythia_reads_in_order_and_names_bad_lines():
     assert pythia.mode("Random:seed") == 17
     with pytest.raises(PythiaSettingError, match=r"'Foo:bar = 1' \(from here\)"):
         make_pythia(("Foo:bar = 1",), init=False, where=lambda i: " (from here)")
+
+
+@pytest.mark.slow
+def test_hh4b_partons_are_two_higgs_to_four_b(tmp_path):
+    """gg -> H (1 TeV) -> h h -> b bbar b bbar: the hard record holds H, two h of 125 GeV
+    whose mother is H, and four b quarks, a b bbar pair from each h."""
+    path = tmp_path / "hh.parquet"
+    meta = generate_shard(small_spec("hh4b_m1000", 20, chunk_size=10), path)
+    assert meta["sigma_pb"] > 0
+    partons = read_events(path).partons
+    assert ak.all(ak.sum(partons.pid == 35, axis=1) == 1)
+    higgs = partons[partons.pid == 25]
+    assert ak.all(ak.num(higgs) == 2)
+    assert ak.all(partons.pid[higgs.mother] == 35)
+    m_h = np.sqrt(ak.to_numpy(ak.flatten(higgs.E**2 - higgs.px**2 - higgs.py**2 - higgs.pz**2)))
+    np.testing.assert_allclose(m_h, 125.0, atol=0.1)  # h is narrow (4 MeV)
+    quarks = partons[abs(partons.pid) == 5]
+    assert ak.all(ak.num(quarks) == 4)
+    assert ak.all(ak.sum(quarks.pid, axis=1) == 0)
+    mothers = quarks.mother
+    assert ak.all(partons.pid[mothers] == 25)
+    # two quarks per h, b and bbar: sum of pids per mother is zero
+    first_h = ak.min(mothers, axis=1)
+    from_first = mothers == first_h
+    assert ak.all(ak.sum(from_first, axis=1) == 2)
+    assert ak.all(ak.sum(quarks.pid[from_first], axis=1) == 0)
