@@ -21,6 +21,7 @@ include: "rules/tagging.smk"
 include: "rules/scan.smk"
 include: "rules/integration.smk"
 include: "rules/multimodal.smk"
+include: "rules/multiscale.smk"
 include: "rules/summary.smk"
 
 

@@ -21,6 +21,12 @@ from phenoflow.analyses.multimodal.spec import (
     MultimodalSummarySpec,
     TrainMultimodalSpec,
 )
+from phenoflow.analyses.multiscale.spec import (
+    KEY_PATTERN as MULTISCALE_KEY_PATTERN,
+    EvaluateMultiscaleSpec,
+    MultiscaleDatasetSpec,
+    TrainMultiscaleSpec,
+)
 from phenoflow.analyses.scan.spec import ScanFunctionSpec, SmoteStudySpec, ZprimeScanSpec
 from phenoflow.analyses.tagging.spec import EvaluateTaggersSpec, TrainBDTSpec, TrainTaggerSpec
 from phenoflow.codehash import adapter_code_hash
@@ -283,6 +289,37 @@ def get_multimodal_cards(wildcards):
     return [f"results/multimodal/{t}/dataset/card.json" for t in multimodal_tasks()]
 
 
+def multiscale_on():
+    # the stage runs when its models are listed and all its samples are in this run
+    ms = config["multiscale"]
+    return bool(ms["models"]) and all(p in RUN for p in [*ms["signal"], *ms["background"]])
+
+
+def get_multiscale_dataset_spec(wildcards):
+    return MultiscaleDatasetSpec.from_config(config).to_params()
+
+
+def get_multiscale_event_files(wildcards):
+    spec = MultiscaleDatasetSpec.from_config(config)
+    return [f for p in spec.processes for f in get_shards(p)]
+
+
+def get_train_multiscale_spec(wildcards):
+    return TrainMultiscaleSpec.from_config(config, **_wc(wildcards)).to_params()
+
+
+def get_train_multiscale_bdt_spec(wildcards):
+    return TrainMultiscaleSpec.from_config(config, "bdt").to_params()
+
+
+def get_evaluate_multiscale_spec(wildcards):
+    return EvaluateMultiscaleSpec.from_config(config).to_params()
+
+
+def get_multiscale_models(wildcards):
+    return EvaluateMultiscaleSpec.from_config(config).model_files("results/multiscale")
+
+
 def get_metrics_files(wildcards=None):
     # every analysis adds its metrics.json here
     files = ["results/events/metrics.json"]
@@ -298,6 +335,8 @@ def get_metrics_files(wildcards=None):
         files.append("results/integration/metrics.json")
     if multimodal_tasks() and config["multimodal"]["models"]:
         files.append("results/multimodal/metrics.json")
+    if multiscale_on():
+        files.append("results/multiscale/metrics.json")
     return files
 
 
@@ -328,6 +367,8 @@ def get_final_outputs():
         out.append("results/scan/figures/smote.png")
     if multimodal_tasks() and config["multimodal"]["models"]:
         out += ["results/multimodal/table.md", "results/multimodal/figures/roc.png"]
+    if multiscale_on():
+        out += ["results/multiscale/table.md", "results/multiscale/figures/roc.png"]
     out += get_metrics_files()
     out.append("results/summary.md")
     return out

@@ -250,6 +250,30 @@ def _multimodal_checks(mm: dict[str, Any], known: set[str]) -> list[str]:
     return problems
 
 
+def _multiscale_checks(ms: dict[str, Any], known: set[str]) -> list[str]:
+    problems = []
+    for role, names in (("signal", list(ms["signal"])), ("background", ms["background"])):
+        for name in names:
+            if name not in known:
+                problems.append(f"config key 'multiscale.{role}': unknown process {name!r}")
+    if ms["target"] not in ms["signal"]:
+        problems.append(
+            f"config key 'multiscale.target': {ms['target']!r} is not under 'multiscale.signal'"
+        )
+    if "multiscale_param" in ms["models"] and len(ms["signal"]) < 2:
+        problems.append(
+            "config key 'multiscale.models': multiscale_param needs a second mass point "
+            "under 'multiscale.signal' to train on"
+        )
+    if abs(sum(ms["split"]) - 1.0) > 1e-9:
+        problems.append(
+            f"config key 'multiscale.split': fractions sum to {sum(ms['split'])}, not 1"
+        )
+    if ms["selection"]["subjet_r"] >= ms["selection"]["r"]:
+        problems.append("config key 'multiscale.selection.subjet_r': must be below selection.r")
+    return problems
+
+
 def _cross_checks(cfg: dict[str, Any]) -> list[str]:
     problems = []
     known = set(cfg["processes"]) | set(cfg["import_root"])
@@ -293,6 +317,7 @@ def _cross_checks(cfg: dict[str, Any]) -> list[str]:
     if min(fit["grid"]) <= fit["m_C"]:
         problems.append("config key 'eventvars.mass_fit.m_C': must be below every grid mass")
     problems += _multimodal_checks(cfg["multimodal"], known)
+    problems += _multiscale_checks(cfg["multiscale"], known)
     both = set(cfg["processes"]) & set(cfg["import_root"])
     for name in sorted(both):
         problems.append(f"config key 'import_root.{name}': name also used in 'processes'")
@@ -503,6 +528,18 @@ def _option_checks(cfg: dict[str, Any]) -> list[str]:
         if k not in ("kind", "n_kinematic", "image_size", "l2", "l2_on")
     }
     _check_map(section(cfg, "multimodal"), "model", "multimodal.model", mm_options, problems)
+    ms_options = {
+        k: v
+        for k, v in _parameters("phenoflow.ml.models.multiscale", "make_multiscale").items()
+        if k
+        not in ("kind", "n_features", "n_kin_features", "n_kinematics", "parameterised", "seed")
+    }
+    _check_map(section(cfg, "multiscale"), "model", "multiscale.model", ms_options, problems)
+    part_options = {
+        k: v for k, v in _parameters("phenoflow.ml.models.part", "make_part").items()
+        if k not in ("n_features", "seed")
+    }  # fmt: skip
+    _check_map(section(cfg, "multiscale"), "part", "multiscale.part", part_options, problems)
     options = section(cfg, "integration", "options")
     for method in set(options) & set(_literal("phenoflow.integrate", "METHODS")):
         where = f"integration.options.{method}"

@@ -32,6 +32,7 @@ import numpy as np
 from phenoflow.analyses.multimodal.spec import MultimodalDatasetSpec
 from phenoflow.io.json import write_json
 from phenoflow.io.parquet import read_events, read_metadata
+from phenoflow.io.splits import load_split, standardise, write_splits
 from phenoflow.jets.bbevents import (
     KINEMATIC_FEATURES,
     BBSelection,
@@ -45,7 +46,6 @@ from phenoflow.physics.cross_sections import combine_cross_sections
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test")
 AXIS_KEYS = ("pt_bb", "eta_bb", "m_bb", "dr_bb")
 
 
@@ -165,26 +165,6 @@ def reweight_background(
     return w.astype(np.float32), info
 
 
-def _standardise(x: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, dict[str, list[float]]]:
-    mean = x[train].mean(axis=0)
-    std = x[train].std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    return ((x - mean) / std).astype(np.float32), {"mean": mean.tolist(), "std": std.tolist()}
-
-
-def _write_splits(data: Mapping[str, np.ndarray], outdir: Path) -> dict[str, dict[str, int]]:
-    counts = {}
-    for i, name in enumerate(SPLITS):
-        sel = data["split"] == i
-        (outdir / name).mkdir(parents=True, exist_ok=True)
-        for key, values in data.items():
-            if key != "split":
-                np.save(outdir / name / f"{key}.npy", np.ascontiguousarray(values[sel]))
-        lab = data["labels"][sel]
-        counts[name] = {"signal": int((lab == 1).sum()), "background": int((lab == 0).sum())}
-    return counts
-
-
 def build_multimodal_dataset(
     spec: MultimodalDatasetSpec,
     inputs: Mapping[str, Sequence[str | os.PathLike[str]]],
@@ -202,7 +182,7 @@ def build_multimodal_dataset(
                 f"{spec.selection} (cut flows: {[p['cut_flow'] for p in processes.values()]})"
             )
     train = data["split"] == 0
-    data["kinematics"], standard = _standardise(data["kinematics"], train)
+    data["kinematics"], standard = standardise(data["kinematics"], train)
     rw_info = None
     if spec.reweight:
         data["weights"], rw_info = reweight_background(data, train, spec.reweight_bins)
@@ -212,7 +192,7 @@ def build_multimodal_dataset(
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        counts = _write_splits(data, tmp)
+        counts = write_splits(data, tmp)
         card = {
             "task": spec.task,
             "signal": list(spec.signal),
@@ -234,9 +214,4 @@ def build_multimodal_dataset(
     return card
 
 
-def load_split(directory: str | os.PathLike[str], split: str) -> dict[str, np.ndarray]:
-    """The arrays of one split of a multi-modal dataset, in memory."""
-    path = Path(directory) / split
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path}: no such dataset split (rebuild the dataset)")
-    return {p.stem: np.load(p) for p in sorted(path.glob("*.npy"))}
+__all__ = ["build_multimodal_dataset", "load_split", "reweight_background"]
