@@ -35,7 +35,14 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 LOCALRULES = set(
     re.findall(r"^\s+(\w+),$", (ROOT / "Snakefile").read_text().split("localrules:", 1)[1], re.M)
 )
-GPU_RULES = {"train_event_variable", "train_tagger", "evaluate_taggers", "train_multimodal"}
+GPU_RULES = {
+    "train_event_variable",
+    "train_tagger",
+    "evaluate_taggers",
+    "train_multimodal",
+    "train_multiscale",
+    "evaluate_multiscale",
+}
 # removed from the copy of the local run: one job of every rule (and what depends on it)
 # runs again, through Slurm; the targets below bound the rerun to what covers every rule
 REGENERATED = (
@@ -53,6 +60,8 @@ REGENERATED = (
     "results/lhe/s8_bb/shard0.lhe",
     "results/multimodal/higgs/dataset/card.json",
     "results/multimodal/higgs/checkpoints",
+    "results/multiscale/dataset/card.json",
+    "results/multiscale/checkpoints",
 )
 # the removed files themselves (Snakemake does not look behind an existing output for a
 # missing input), and what stands on them

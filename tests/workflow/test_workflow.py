@@ -41,14 +41,17 @@ def test_lint(tmp_path):
     assert "Congratulations" in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize(("configfile", "n_generate"), [(None, 23), ("config/paper.yaml", 1090)])
+@pytest.mark.parametrize(("configfile", "n_generate"), [(None, 33), ("config/paper.yaml", 1210)])
 def test_dry_run(tmp_path, configfile, n_generate):
     wd = copy_workflow(tmp_path / "wf")
     args = ["-n"] + (["--configfile", configfile] if configfile else [])
     jobs = planned_jobs(smk(wd, *args))
     assert jobs["generate_events"] == n_generate
     assert jobs["convert_to_root"] == n_generate
-    assert jobs["validate_events"] == 9
+    assert jobs["validate_events"] == 14
+    assert jobs["multiscale_dataset"] == 1
+    assert jobs["train_multiscale"] == 5  # and the boosted trees:
+    assert jobs["train_multiscale_bdt"] == 1
     assert jobs["write_lhe"] == {None: 4, "config/paper.yaml": 40}[configfile]
     assert jobs["multimodal_dataset"] == 4
     # 8 models on 4 tasks, and the lambda scan (3 lambdas x 3 halves) per scanned task
@@ -96,7 +99,7 @@ def test_downstream_param_change_reruns_only_downstream(tiny, tmp_path):
     extra = write_override(wd, "bins.yaml", {"validation": {"bins": 7}})
     args = (*TEST, extra)
     assert planned_jobs(smk(wd, *args, "-n")) == {
-        "validate_events": 6,
+        "validate_events": 11,
         "summarize_events": 1,
         "make_summary": 1,
         "all": 1,
@@ -112,7 +115,7 @@ def test_lib_change_reruns_only_its_stage(tiny, tmp_path):
     plot = wd / "lib/phenoflow/plotting/events.py"
     plot.write_text(plot.read_text() + "\n# a change in the plotting code\n")
     jobs = planned_jobs(smk(wd, *TEST, "-n"))
-    assert jobs == {"validate_events": 6, "summarize_events": 1, "make_summary": 1, "all": 1}
+    assert jobs == {"validate_events": 11, "summarize_events": 1, "make_summary": 1, "all": 1}
 
 
 def test_n_events_change_reruns_generation(tiny, tmp_path):
@@ -344,3 +347,24 @@ def test_tiny_multimodal(tiny):
     # the LHE path: s8_bb is showered from its own Les Houches file
     assert (tiny / "results/lhe/s8_bb/shard0.lhe").is_file()
     assert len(read_events(tiny / "results/events/s8_bb/shard0.parquet")) == 60
+
+
+def test_tiny_multiscale(tiny):
+    base = tiny / "results/multiscale"
+    card = json.loads((base / "dataset/card.json").read_text())
+    assert set(card["processes"]) == {
+        "hh4b_m700", "hh4b_m1000", "hh4b_m1500", "qcd_fatjets", "ttbar_fatjets"
+    }  # fmt: skip
+    assert card["processes"]["hh4b_m1000"]["cut_flow"]["events"] == 80
+    train = np.load(base / "dataset/train/jet1_features.npy")
+    assert train.shape[1:] == (8, 13)
+    masses = set(np.load(base / "dataset/train/mass.npy").tolist())
+    assert masses <= {700.0, 1000.0, 1500.0}
+    metrics = json.loads((base / "metrics.json").read_text())["metrics"]
+    for key in ("multiscale", "concat", "part", "kinematics_mlp", "bdt", "multiscale_param"):
+        assert 0 <= metrics[f"auc_{key}"]["value"] <= 1
+    assert "cut_based_eff_s" in metrics
+    for fig in ("roc", "rejection", "cross_attention", "inputs"):
+        assert (base / f"figures/{fig}.png").stat().st_size > 10_000
+    assert "| multiscale |" in (base / "table.md").read_text()
+    assert (base / "checkpoints/multiscale_seed0.ckpt").is_file()

@@ -185,7 +185,7 @@ def evaluate_all(
     cuts = cut_based(test, card["kinematic_features"], spec.signal[spec.target], spec.cuts)
     labels = test["labels"]
     eff_s, eff_b = float(cuts[labels == 1].mean()), float(cuts[labels == 0].mean())
-    cut_result = {
+    cut_result: dict[str, Any] = {
         "eff_s": eff_s,
         "eff_b": eff_b,
         "rejection": math.inf if eff_b == 0 else 1 / eff_b,
