@@ -539,7 +539,9 @@ def _option_checks(cfg: dict[str, Any]) -> list[str]:
         k: v for k, v in _parameters("phenoflow.ml.models.part", "make_part").items()
         if k not in ("n_features", "seed")
     }  # fmt: skip
-    _check_map(section(cfg, "multiscale"), "part", "multiscale.part", part_options, problems)
+    _check_map(
+        section(cfg, "multiscale"), "part_model", "multiscale.part_model", part_options, problems
+    )
     options = section(cfg, "integration", "options")
     for method in set(options) & set(_literal("phenoflow.integrate", "METHODS")):
         where = f"integration.options.{method}"

@@ -92,7 +92,7 @@ class TrainMultiscaleSpec(Spec):
         if key == "bdt":  # one boosted-tree fit, seeded per job
             seeds = (job_seed(config, "multiscale", "bdt") % 2**31,)
         return cls(
-            key, seeds, ms["target"], _mass_points(config), dict(ms["model"]), dict(ms["part"]),
+            key, seeds, ms["target"], _mass_points(config), dict(ms["model"]), dict(ms["part_model"]),
             dict(ms["train"]),
         )  # fmt: skip
 
@@ -132,7 +132,7 @@ class EvaluateMultiscaleSpec(Spec):
             target=ms["target"],
             signal=_mass_points(config),
             model=dict(ms["model"]),
-            part=dict(ms["part"]),
+            part=dict(ms["part_model"]),
             cuts=dict(ms["cuts"]),
             bootstrap=ms["bootstrap"],
             seed=job_seed(config, "multiscale", "bootstrap"),
