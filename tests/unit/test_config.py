@@ -11,7 +11,10 @@ from phenoflow.config import ConfigError, section_hash, validate_config
 from tests.conftest import load_config
 
 
-@pytest.mark.parametrize("overrides", [(), ("test.yaml",), ("paper.yaml",), ("seeds3.yaml",)])
+@pytest.mark.parametrize(
+    "overrides",
+    [(), ("test.yaml",), ("paper.yaml",), ("seeds3.yaml",), ("multimodal_stats4.yaml",)],
+)
 def test_shipped_configs_validate(overrides):
     validate_config(load_config(*overrides))
 
