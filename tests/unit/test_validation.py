@@ -39,3 +39,19 @@ def test_metrics_and_summary(zmumu_shard, tmp_path):
     assert "## Event generation" in text
     assert "| sigma_zmumu_ee |" in text
     assert "| pb |" in text
+
+
+def test_sample_card_adds_cut_flows_and_gives_the_fiducial_cross_section():
+    from phenoflow.physics.cross_sections import sample_card
+
+    flows = [
+        {"events": 100, "two_jets": 40, "window": 10},
+        {"events": 300, "two_jets": 90, "window": 30},
+    ]
+    card = sample_card(2, 1, flows, [(1.0, 0.1, 100), (3.0, 0.2, 300)])
+    assert card["cut_flow"] == {"events": 400, "two_jets": 130, "window": 40}
+    assert card["efficiency"] == 0.1  # the last cut: 40 of 400
+    assert card["sigma_pb"] == 2.5  # event-weighted mean
+    assert card["fiducial_sigma_pb"] == 0.25
+    assert (card["index"], card["label"]) == (2, 1)
+    assert sample_card(0, 0, flows, [(None, 0.0, 100), (None, 0.0, 300)])["sigma_pb"] is None

@@ -42,7 +42,7 @@ from phenoflow.jets.bbevents import (
 )
 from phenoflow.jets.datasets import split_of
 from phenoflow.jets.radiation import RadiationImageConfig, radiation_images
-from phenoflow.physics.cross_sections import combine_cross_sections
+from phenoflow.physics.cross_sections import sample_card
 
 log = logging.getLogger(__name__)
 
@@ -103,30 +103,9 @@ def _collect(
             meta = read_metadata(path)
             sigmas.append((meta.get("sigma_pb"), meta.get("sigma_err_pb") or 0.0, flow["events"]))
             log.info("%s: %d of %d events selected", path, len(arrays["labels"]), flow["events"])
-        processes[process] = _process_card(index, label, flows, sigmas)
+        processes[process] = sample_card(index, label, flows, sigmas)
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return merged, processes
-
-
-def _process_card(
-    index: int, label: int, flows: Sequence[Mapping[str, int]], sigmas: Sequence[tuple[Any, ...]]
-) -> dict[str, Any]:
-    flow = {k: int(sum(f[k] for f in flows)) for k in flows[0]}
-    known = [(s, e, n) for s, e, n in sigmas if s is not None and n]
-    sigma = err = None
-    if known:
-        sigma, err = combine_cross_sections(*zip(*known, strict=True))
-    n_sel = list(flow.values())[-1]
-    eff = n_sel / flow["events"] if flow["events"] else 0.0
-    return {
-        "index": index,
-        "label": label,
-        "cut_flow": flow,
-        "efficiency": eff,
-        "sigma_pb": sigma,
-        "sigma_err_pb": err,
-        "fiducial_sigma_pb": None if sigma is None else sigma * eff,
-    }
 
 
 def reweight_background(
