@@ -467,7 +467,7 @@ def make_multiscale(
         n_features: F, per-constituent features of ``jet1/2_features`` (B, N, F).
         n_kin_features: Fk, features per kinematic token in ``kin_tokens`` (B, T, Fk).
         n_kinematics: K, flat features in ``kinematics`` (B, K) (``kinematics_mlp`` only).
-        dim: token width D (the MLP's hidden width is 2 D).
+        dim: token width D and the head's hidden width (the kinematics MLP's: 2 D).
         n_heads: attention heads (must divide ``dim``).
         n_blocks: self-attention blocks per stream (the two jet streams share them).
         n_cross_blocks: cross-attention blocks (``multiscale`` only, >= 1).
