@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from phenoflow.io.json import write_json
 
 SPLITS = ("train", "val", "test")
 
@@ -26,6 +30,27 @@ def write_splits(data: Mapping[str, np.ndarray], outdir: Path) -> dict[str, dict
         lab = data["labels"][sel]
         counts[name] = {"signal": int((lab == 1).sum()), "background": int((lab == 0).sum())}
     return counts
+
+
+def write_dataset(
+    data: Mapping[str, np.ndarray], card: Mapping[str, Any], outdir: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Write ``data`` split by split (:func:`write_splits`) and ``card.json`` into ``outdir``.
+
+    ``card`` gets the split counts as ``splits``.  Everything is written into
+    ``<outdir>.tmp`` and renamed, so a failed job leaves nothing behind.
+    """
+    out = Path(outdir)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        full = {**card, "splits": write_splits(data, tmp)}
+        write_json(full, tmp / "card.json")
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return full
 
 
 def load_split(directory: str | os.PathLike[str], split: str) -> dict[str, np.ndarray]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,8 @@ from typing import Any
 import numpy as np
 
 from phenoflow.analyses.multimodal.spec import MultimodalDatasetSpec
-from phenoflow.io.json import write_json
 from phenoflow.io.parquet import read_events, read_metadata
-from phenoflow.io.splits import load_split, standardise, write_splits
+from phenoflow.io.splits import load_split, standardise, write_dataset
 from phenoflow.jets.bbevents import (
     KINEMATIC_FEATURES,
     BBSelection,
@@ -167,30 +165,19 @@ def build_multimodal_dataset(
         data["weights"], rw_info = reweight_background(data, train, spec.reweight_bins)
     else:
         data["weights"] = np.ones(len(data["labels"]), dtype=np.float32)
-    out = Path(outdir)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        counts = write_splits(data, tmp)
-        card = {
-            "task": spec.task,
-            "signal": list(spec.signal),
-            "background": list(spec.background),
-            "processes": processes,
-            "splits": counts,
-            "kinematic_features": list(KINEMATIC_FEATURES),
-            "standardisation": standard,
-            "image": dict(spec.image),
-            "selection": dict(spec.selection),
-            "reweight": rw_info,
-            "config_hash": spec.config_hash,
-        }
-        write_json(card, tmp / "card.json")
-        shutil.rmtree(out, ignore_errors=True)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return card
+    card = {
+        "task": spec.task,
+        "signal": list(spec.signal),
+        "background": list(spec.background),
+        "processes": processes,
+        "kinematic_features": list(KINEMATIC_FEATURES),
+        "standardisation": standard,
+        "image": dict(spec.image),
+        "selection": dict(spec.selection),
+        "reweight": rw_info,
+        "config_hash": spec.config_hash,
+    }
+    return write_dataset(data, card, outdir)
 
 
 __all__ = ["build_multimodal_dataset", "load_split", "reweight_background"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,9 +25,8 @@ from typing import Any
 import numpy as np
 
 from phenoflow.analyses.multiscale.spec import MultiscaleDatasetSpec
-from phenoflow.io.json import write_json
 from phenoflow.io.parquet import iter_events, read_metadata
-from phenoflow.io.splits import standardise, write_splits
+from phenoflow.io.splits import standardise, write_dataset
 from phenoflow.jets.datasets import split_of
 from phenoflow.jets.dijet_events import (
     KIN_TOKEN_FEATURES,
@@ -113,24 +111,13 @@ def build_multiscale_dataset(
     data.pop("weight")
     data["kinematics_raw"] = data["kinematics"].copy()
     data["kinematics"], standard = standardise(data["kinematics"], data["split"] == 0)
-    out = Path(outdir)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        counts = write_splits(data, tmp)
-        card = {
-            "processes": processes,
-            "signal_masses": dict(spec.signal),
-            "splits": counts,
-            "kinematic_features": list(KINEMATIC_FEATURES),
-            "kin_token_features": list(KIN_TOKEN_FEATURES),
-            "standardisation": standard,
-            "selection": dict(spec.selection),
-            "config_hash": spec.config_hash,
-        }
-        write_json(card, tmp / "card.json")
-        shutil.rmtree(out, ignore_errors=True)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return card
+    card = {
+        "processes": processes,
+        "signal_masses": dict(spec.signal),
+        "kinematic_features": list(KINEMATIC_FEATURES),
+        "kin_token_features": list(KIN_TOKEN_FEATURES),
+        "standardisation": standard,
+        "selection": dict(spec.selection),
+        "config_hash": spec.config_hash,
+    }
+    return write_dataset(data, card, outdir)
