@@ -10,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from phenoflow.analyses.multimodal.spec import L2_HALVES, MultimodalSummarySpec, lambda_label
+from phenoflow.analyses.multimodal.spec import (
+    BASE_MODELS,
+    L2_HALVES,
+    MultimodalSummarySpec,
+    lambda_label,
+)
 from phenoflow.io.json import write_json
 from phenoflow.summary import metric
 
@@ -149,9 +154,7 @@ def write_report(
     write_json(metrics, outputs["metrics"])
     table = Path(outputs["table"])
     table.write_text(render_table(evaluations))
-    main = [k for k in ("kinematics", "image_plain", "image_riemann", "concat", "attention", "attention_l2image",
-                        "attention_l2kinematics", "attention_l2all")]  # fmt: skip
-    plots.plot_roc(evaluations, main, outputs["roc"])
+    plots.plot_roc(evaluations, BASE_MODELS, outputs["roc"])
     plots.plot_auc_vs_lambda(lambda_scans(spec, evaluations), outputs["auc_vs_lambda"])
     shares = {
         t: {
